@@ -1,0 +1,9 @@
+//! The vocabulary every component shares: the Kubernetes v1.33 types (re-exported from
+//! k8s-openapi) and what they lack: label and field selectors, name validation, logging setup.
+
+pub use k8s_openapi;
+
+pub mod fields;
+pub mod labels;
+pub mod logging;
+pub mod validation;

@@ -1,0 +1,4 @@
+//! kube-apiserver: the only process that touches storage. It serves the Kubernetes v1.33
+//! REST API over HTTPS, with watch, discovery, OpenAPI and server-side printing.
+
+pub mod storage;

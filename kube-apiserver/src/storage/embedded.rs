@@ -563,6 +563,17 @@ impl WatchState {
                             .cloned(),
                     );
                     if let Some(newest) = batch.last() {
+                        if self.pending.is_empty() && newest.kv.mod_revision > self.last {
+                            self.pending.push_back(Event {
+                                kind: EventKind::Progress,
+                                kv: KeyValue {
+                                    key: String::new(),
+                                    value: Vec::new(),
+                                    create_revision: 0,
+                                    mod_revision: newest.kv.mod_revision,
+                                },
+                            });
+                        }
                         self.last = self.last.max(newest.kv.mod_revision);
                     }
                 }

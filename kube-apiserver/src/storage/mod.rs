@@ -23,6 +23,8 @@ pub struct KeyValue {
 pub enum EventKind {
     Put,
     Delete,
+    /// Nothing under the watched prefix changed up to `kv.mod_revision` (other keys did).
+    Progress,
 }
 
 /// A change seen by a watch. For a delete, `kv.value` is the last value the key held and

@@ -4,11 +4,17 @@ use super::{Backend, EventKind, StorageError};
 use futures::StreamExt;
 use std::time::Duration;
 
+/// The next change, skipping progress notifications.
 async fn next_event(stream: &mut super::WatchStream) -> super::Result<super::Event> {
-    tokio::time::timeout(Duration::from_secs(5), stream.next())
-        .await
-        .expect("watch event within 5s")
-        .expect("watch stream open")
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .expect("watch event within 5s")
+            .expect("watch stream open");
+        if !matches!(&ev, Ok(e) if e.kind == EventKind::Progress) {
+            return ev;
+        }
+    }
 }
 
 pub async fn run(store: &dyn Backend, p: &str) {

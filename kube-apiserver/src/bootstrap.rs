@@ -1,0 +1,111 @@
+//! Built-in state the server keeps in place at start: the system namespaces, the default
+//! ServiceCIDR, and the `kubernetes` Service with its Endpoints and EndpointSlice pointing
+//! at the advertise address.
+
+use crate::errors::ApiResult;
+use crate::registry::services::{claim, first_service_ip};
+use crate::registry::store::WriteOptions;
+use crate::state::Api;
+use serde_json::{Value, json};
+
+pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+async fn ensure(api: &Api, group: &str, resource: &str, ns: Option<&str>, obj: Value) -> ApiResult<()> {
+    let Some(store) = api.store_named(group, resource) else {
+        return Ok(());
+    };
+    match store.create(ns, obj, &WriteOptions::default()).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.reason == "AlreadyExists" => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Replaces the spec-like fields of an object the server owns, when they drifted.
+async fn reconcile(
+    api: &Api,
+    group: &str,
+    resource: &str,
+    ns: Option<&str>,
+    obj: Value,
+    fields: &[&str],
+) -> ApiResult<()> {
+    let Some(store) = api.store_named(group, resource) else {
+        return Ok(());
+    };
+    let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    match store.get(ns, &name).await {
+        Ok(current) if fields.iter().all(|f| current.get(*f) == obj.get(*f)) => Ok(()),
+        Ok(_) => {
+            store
+                .update(ns, &name, &WriteOptions::default(), |mut cur| {
+                    for f in fields {
+                        cur[*f] = obj[*f].clone();
+                    }
+                    crate::registry::meta::meta_mut(&mut cur).remove("resourceVersion");
+                    Ok(cur)
+                })
+                .await?;
+            Ok(())
+        }
+        Err(e) if e.code == 404 => ensure(api, group, resource, ns, obj).await,
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn run(api: &Api) -> ApiResult<()> {
+    for ns in SYSTEM_NAMESPACES {
+        ensure(
+            api,
+            "",
+            "namespaces",
+            None,
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        )
+        .await?;
+    }
+    let cidr = api.config.service_cidr;
+    ensure(
+        api,
+        "networking.k8s.io",
+        "servicecidrs",
+        None,
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "ServiceCIDR", "metadata": {"name": "kubernetes"}, "spec": {"cidrs": [cidr.to_string()]}}),
+    )
+    .await?;
+    let port = api.config.secure_port;
+    let addr = api.config.advertise_address.to_string();
+    if let Some(ip) = first_service_ip(&cidr) {
+        let svc = json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {"type": "ClusterIP", "clusterIP": ip.to_string(), "clusterIPs": [ip.to_string()],
+                     "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}],
+                     "sessionAffinity": "None", "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack", "internalTrafficPolicy": "Cluster"},
+        });
+        claim(api, ip, &svc).await?;
+        ensure(api, "", "services", Some("default"), svc).await?;
+    }
+    let endpoints = json!({
+        "apiVersion": "v1", "kind": "Endpoints",
+        "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+        "subsets": [{"addresses": [{"ip": addr}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}],
+    });
+    reconcile(api, "", "endpoints", Some("default"), endpoints, &["subsets"]).await?;
+    let slice = json!({
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"kubernetes.io/service-name": "kubernetes"}},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [addr], "conditions": {"ready": true}}],
+        "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+    });
+    reconcile(
+        api,
+        "discovery.k8s.io",
+        "endpointslices",
+        Some("default"),
+        slice,
+        &["endpoints", "ports"],
+    )
+    .await
+}

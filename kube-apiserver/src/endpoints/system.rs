@@ -1,0 +1,120 @@
+//! Non-resource paths: /version, /healthz, /livez, /readyz (with `?verbose`, `?exclude=`
+//! and per-check subpaths), and the OpenAPI documents.
+
+use super::request::Query;
+use super::{Body, negotiate, plain, respond_value};
+use crate::state::Api;
+use http::{Method, Response};
+use serde_json::json;
+use std::sync::OnceLock;
+
+pub const GIT_VERSION: &str = "v1.33.0+rs";
+static SERVER_ADDRESS: OnceLock<String> = OnceLock::new();
+
+/// Records `<advertise-address>:<port>` for discovery documents.
+pub fn set_server_address(addr: String) {
+    let _ = SERVER_ADDRESS.set(addr);
+}
+
+pub fn server_address() -> String {
+    SERVER_ADDRESS.get().cloned().unwrap_or_default()
+}
+
+pub fn version_info() -> serde_json::Value {
+    json!({
+        "major": "1", "minor": "33", "emulationMajor": "1", "emulationMinor": "33",
+        "minCompatibilityMajor": "1", "minCompatibilityMinor": "32",
+        "gitVersion": GIT_VERSION, "gitCommit": env!("CARGO_PKG_VERSION"), "gitTreeState": "clean",
+        "buildDate": "2026-01-01T00:00:00Z", "goVersion": "rust", "compiler": "rustc",
+        "platform": format!("{}/{}", std::env::consts::OS, if cfg!(target_arch = "x86_64") { "amd64" } else { std::env::consts::ARCH }),
+    })
+}
+
+/// Serves a non-resource path, or returns None for paths under /api and /apis.
+pub async fn serve(
+    api: &Api,
+    method: &Method,
+    path: &str,
+    query: &Query,
+    accept: Option<&str>,
+    pretty: bool,
+) -> Option<Response<Body>> {
+    if method != Method::GET && method != Method::HEAD {
+        return None;
+    }
+    let _ = accept;
+    match path {
+        "/version" | "/version/" => Some(respond_value(
+            200,
+            &version_info(),
+            negotiate::Encoding::Json { pretty: true },
+        )),
+        "/healthz" | "/livez" | "/readyz" => Some(health(api, &path[1..], None, query).await),
+        _ => {
+            for root in ["/healthz/", "/livez/", "/readyz/"] {
+                if let Some(check) = path.strip_prefix(root) {
+                    return Some(health(api, &root[1..root.len() - 1], Some(check), query).await);
+                }
+            }
+            let _ = pretty;
+            None
+        }
+    }
+}
+
+async fn checks(api: &Api, endpoint: &str) -> Vec<(&'static str, bool)> {
+    let etcd = api.backend.current_revision().await.is_ok();
+    let mut list = vec![
+        ("ping", true),
+        ("log", true),
+        ("etcd", etcd),
+        ("poststarthook/start-apiserver-admission-initializer", true),
+        ("poststarthook/generic-apiserver-start-informers", true),
+        ("poststarthook/bootstrap-controller", true),
+        ("poststarthook/start-system-namespaces-controller", true),
+    ];
+    if endpoint == "readyz" {
+        list.insert(3, ("etcd-readiness", etcd));
+        list.insert(4, ("informer-sync", api.caches_synced()));
+        list.push(("shutdown", true));
+    }
+    list
+}
+
+async fn health(api: &Api, endpoint: &str, only: Option<&str>, query: &Query) -> Response<Body> {
+    let all = checks(api, endpoint).await;
+    if let Some(name) = only {
+        return match all.iter().find(|(n, _)| *n == name) {
+            Some((_, true)) => plain(200, "ok"),
+            Some((n, false)) => plain(500, &format!("internal server error: {n} failed\n")),
+            None => plain(404, "404 page not found\n"),
+        };
+    }
+    let excluded: Vec<String> = query
+        .get("exclude")
+        .map(|e| e.split(',').map(String::from).collect())
+        .unwrap_or_default();
+    let mut text = String::new();
+    let mut ok = true;
+    for (name, pass) in &all {
+        if excluded.iter().any(|e| e == name) {
+            text.push_str(&format!("[+]{name} excluded: ok\n"));
+        } else if *pass {
+            text.push_str(&format!("[+]{name} ok\n"));
+        } else {
+            ok = false;
+            text.push_str(&format!("[-]{name} failed: reason withheld\n"));
+        }
+    }
+    if ok {
+        if query.has("verbose") {
+            text.push_str(&format!("{endpoint} check passed\n"));
+            plain(200, &text)
+        } else {
+            plain(200, "ok")
+        }
+    } else {
+        text.push_str(&format!("{endpoint} check failed\n"));
+        plain(500, &text)
+    }
+}

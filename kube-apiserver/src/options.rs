@@ -1,0 +1,116 @@
+//! Command-line flags, with upstream kube-apiserver's names and defaults.
+
+use clap::Parser;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "kube-apiserver", about = "The Kubernetes API server", version = crate::endpoints::system::GIT_VERSION)]
+pub struct Options {
+    /// The port on which to serve HTTPS.
+    #[arg(long, default_value_t = 6443)]
+    pub secure_port: u16,
+    /// The IP address on which to listen for the --secure-port port.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind_address: IpAddr,
+    /// The IP address on which to advertise the apiserver to members of the cluster.
+    #[arg(long)]
+    pub advertise_address: Option<IpAddr>,
+    /// File containing the default x509 Certificate for HTTPS (CA cert, if any, concatenated after server cert).
+    #[arg(long)]
+    pub tls_cert_file: Option<PathBuf>,
+    /// File containing the default x509 private key matching --tls-cert-file.
+    #[arg(long)]
+    pub tls_private_key_file: Option<PathBuf>,
+    /// The directory where the TLS certs are located. Ignored if --tls-cert-file and --tls-private-key-file are provided.
+    #[arg(long, default_value = "/var/run/kubernetes")]
+    pub cert_dir: PathBuf,
+    /// List of etcd servers to connect with (scheme://ip:port), comma separated. Without it the embedded store is used.
+    #[arg(long, value_delimiter = ',')]
+    pub etcd_servers: Vec<String>,
+    /// The prefix to prepend to all resource paths in etcd.
+    #[arg(long, default_value = "/registry")]
+    pub etcd_prefix: String,
+    /// The interval of compaction requests.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub etcd_compaction_interval: std::time::Duration,
+    /// A CIDR notation IP range from which to assign service cluster IPs.
+    #[arg(long, default_value = "10.0.0.0/24")]
+    pub service_cluster_ip_range: ipnet::IpNet,
+    /// A port range to reserve for services with NodePort visibility.
+    #[arg(long, default_value = "30000-32767", value_parser = parse_port_range)]
+    pub service_node_port_range: (u16, u16),
+    /// If set, the file that will be used to secure the secure port of the API server via token authentication.
+    #[arg(long)]
+    pub token_auth_file: Option<PathBuf>,
+    /// Ordered list of plug-ins to do authorization on secure port.
+    #[arg(long, default_value = "AlwaysAllow", value_delimiter = ',')]
+    pub authorization_mode: Vec<String>,
+    /// Where the embedded store keeps its data (used when --etcd-servers is not given).
+    #[arg(long, default_value = "/var/lib/kube-apiserver")]
+    pub data_dir: PathBuf,
+    /// Number for the log level verbosity.
+    #[arg(short = 'v', long = "v", default_value_t = 0)]
+    pub verbosity: u8,
+}
+
+fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
+    let (a, b) = s.split_once('-').unwrap_or((s, s));
+    let lo: u16 = a.trim().parse().map_err(|_| format!("invalid port range {s:?}"))?;
+    let hi: u16 = b.trim().parse().map_err(|_| format!("invalid port range {s:?}"))?;
+    if lo > hi {
+        return Err(format!("invalid port range {s:?}: start after end"));
+    }
+    Ok((lo, hi))
+}
+
+/// Go-style durations: "300ms", "5m", "1h30m", "90s".
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let mut total = 0f64;
+    let mut num = String::new();
+    let mut chars = s.chars().peekable();
+    if s.is_empty() {
+        return Err("empty duration".into());
+    }
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let mut unit = c.to_string();
+        if c == 'm' && chars.peek() == Some(&'s') {
+            unit.push(chars.next().unwrap_or('s'));
+        }
+        let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+        num.clear();
+        total += n * match unit.as_str() {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            _ => return Err(format!("invalid duration {s:?}")),
+        };
+    }
+    if !num.is_empty() {
+        if s == "0" {
+            return Ok(std::time::Duration::ZERO);
+        }
+        return Err(format!("missing unit in duration {s:?}"));
+    }
+    Ok(std::time::Duration::from_secs_f64(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_ranges() {
+        assert_eq!(parse_duration("5m").unwrap().as_secs(), 300);
+        assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5400);
+        assert_eq!(parse_duration("250ms").unwrap().as_millis(), 250);
+        assert!(parse_duration("5").is_err());
+        assert_eq!(parse_port_range("30000-32767").unwrap(), (30000, 32767));
+        assert!(parse_port_range("2-1").is_err());
+    }
+}

@@ -1,0 +1,317 @@
+//! Defaulting as upstream's SetDefaults_* functions do it, for the workhorse kinds and the
+//! pod template they share, plus the status a new object starts with.
+
+use super::super::resources::ResourceInfo;
+use serde_json::{Map, Value, json};
+
+/// Sets `obj[key]` to `value` when absent or null.
+fn or_insert(obj: &mut Value, key: &str, value: Value) {
+    if let Some(m) = obj.as_object_mut() {
+        let slot = m.entry(key).or_insert(Value::Null);
+        if slot.is_null() {
+            *slot = value;
+        }
+    }
+}
+
+/// The object at `obj[key]`, created as `{}` when absent.
+fn child<'a>(obj: &'a mut Value, key: &str) -> &'a mut Value {
+    or_insert(obj, key, Value::Object(Map::new()));
+    &mut obj[key]
+}
+
+fn each<'a>(obj: &'a mut Value, key: &str) -> impl Iterator<Item = &'a mut Value> {
+    obj.get_mut(key).and_then(Value::as_array_mut).into_iter().flatten()
+}
+
+pub fn initial_status(info: &ResourceInfo, obj: &mut Value) {
+    match info.resource {
+        "pods" => {
+            let qos = qos_class(obj.get("spec").unwrap_or(&Value::Null));
+            obj["status"] = json!({"phase": "Pending", "qosClass": qos});
+        }
+        "namespaces" => obj["status"] = json!({"phase": "Active"}),
+        "services" => obj["status"] = json!({"loadBalancer": {}}),
+        "persistentvolumeclaims" | "persistentvolumes" => obj["status"] = json!({"phase": "Pending"}),
+        _ => {}
+    }
+}
+
+pub fn apply(info: &ResourceInfo, obj: &mut Value) {
+    match (info.group, info.resource) {
+        ("", "pods") => pod_spec(child(obj, "spec")),
+        ("", "podtemplates") => pod_template(child(obj, "template")),
+        ("", "replicationcontrollers") => {
+            let spec = child(obj, "spec");
+            or_insert(spec, "replicas", json!(1));
+            pod_template(child(spec, "template"));
+        }
+        ("", "namespaces") => namespace(obj),
+        ("", "services") => service(child(obj, "spec")),
+        ("", "secrets") => or_insert(obj, "type", json!("Opaque")),
+        ("apps", "deployments") => deployment(child(obj, "spec")),
+        ("apps", "replicasets") => {
+            let spec = child(obj, "spec");
+            or_insert(spec, "replicas", json!(1));
+            pod_template(child(spec, "template"));
+        }
+        ("apps", "daemonsets") => daemonset(child(obj, "spec")),
+        ("apps", "statefulsets") => statefulset(child(obj, "spec")),
+        ("batch", "jobs") => job(child(obj, "spec")),
+        ("batch", "cronjobs") => {
+            let spec = child(obj, "spec");
+            or_insert(spec, "concurrencyPolicy", json!("Allow"));
+            or_insert(spec, "suspend", json!(false));
+            or_insert(spec, "successfulJobsHistoryLimit", json!(3));
+            or_insert(spec, "failedJobsHistoryLimit", json!(1));
+            job(child(child(spec, "jobTemplate"), "spec"));
+        }
+        _ => {}
+    }
+}
+
+fn namespace(obj: &mut Value) {
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if !name.is_empty() {
+        let labels = child(child(obj, "metadata"), "labels");
+        labels["kubernetes.io/metadata.name"] = json!(name);
+    }
+    let spec = child(obj, "spec");
+    or_insert(spec, "finalizers", json!(["kubernetes"]));
+}
+
+fn pod_template(template: &mut Value) {
+    pod_spec(child(template, "spec"));
+}
+
+pub fn pod_spec(spec: &mut Value) {
+    or_insert(spec, "restartPolicy", json!("Always"));
+    or_insert(spec, "terminationGracePeriodSeconds", json!(30));
+    or_insert(spec, "dnsPolicy", json!("ClusterFirst"));
+    or_insert(spec, "securityContext", json!({}));
+    or_insert(spec, "schedulerName", json!("default-scheduler"));
+    or_insert(spec, "enableServiceLinks", json!(true));
+    for key in ["initContainers", "containers", "ephemeralContainers"] {
+        for c in each(spec, key) {
+            container(c);
+        }
+    }
+    for v in each(spec, "volumes") {
+        volume(v);
+    }
+}
+
+fn container(c: &mut Value) {
+    let image = c.get("image").and_then(Value::as_str).unwrap_or_default().to_string();
+    let policy = if image_tag(&image).is_none_or(|t| t == "latest") {
+        "Always"
+    } else {
+        "IfNotPresent"
+    };
+    or_insert(c, "imagePullPolicy", json!(policy));
+    or_insert(c, "terminationMessagePath", json!("/dev/termination-log"));
+    or_insert(c, "terminationMessagePolicy", json!("File"));
+    or_insert(c, "resources", json!({}));
+    for p in each(c, "ports") {
+        or_insert(p, "protocol", json!("TCP"));
+    }
+    for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+        if let Some(p) = c.get_mut(probe).filter(|p| p.is_object()) {
+            or_insert(p, "timeoutSeconds", json!(1));
+            or_insert(p, "periodSeconds", json!(10));
+            or_insert(p, "successThreshold", json!(1));
+            or_insert(p, "failureThreshold", json!(3));
+            if let Some(h) = p.get_mut("httpGet").filter(|h| h.is_object()) {
+                or_insert(h, "path", json!("/"));
+                or_insert(h, "scheme", json!("HTTP"));
+            }
+        }
+    }
+}
+
+/// The tag of an image reference, if it has one (a digest counts as pinned).
+fn image_tag(image: &str) -> Option<&str> {
+    if image.contains('@') {
+        return Some("@digest");
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    last.split_once(':').map(|(_, t)| t)
+}
+
+fn volume(v: &mut Value) {
+    if let Some(s) = v.get_mut("secret").filter(|s| s.is_object()) {
+        or_insert(s, "defaultMode", json!(420));
+    }
+    if let Some(s) = v.get_mut("configMap").filter(|s| s.is_object()) {
+        or_insert(s, "defaultMode", json!(420));
+    }
+    if let Some(s) = v.get_mut("projected").filter(|s| s.is_object()) {
+        or_insert(s, "defaultMode", json!(420));
+    }
+    if let Some(s) = v.get_mut("hostPath").filter(|s| s.is_object()) {
+        or_insert(s, "type", json!(""));
+    }
+}
+
+fn deployment(spec: &mut Value) {
+    or_insert(spec, "replicas", json!(1));
+    or_insert(spec, "revisionHistoryLimit", json!(10));
+    or_insert(spec, "progressDeadlineSeconds", json!(600));
+    let strategy = child(spec, "strategy");
+    or_insert(strategy, "type", json!("RollingUpdate"));
+    if strategy.get("type").and_then(Value::as_str) == Some("RollingUpdate") {
+        let ru = child(strategy, "rollingUpdate");
+        or_insert(ru, "maxUnavailable", json!("25%"));
+        or_insert(ru, "maxSurge", json!("25%"));
+    }
+    pod_template(child(spec, "template"));
+}
+
+fn daemonset(spec: &mut Value) {
+    or_insert(spec, "revisionHistoryLimit", json!(10));
+    let strategy = child(spec, "updateStrategy");
+    or_insert(strategy, "type", json!("RollingUpdate"));
+    if strategy.get("type").and_then(Value::as_str) == Some("RollingUpdate") {
+        let ru = child(strategy, "rollingUpdate");
+        or_insert(ru, "maxUnavailable", json!(1));
+        or_insert(ru, "maxSurge", json!(0));
+    }
+    pod_template(child(spec, "template"));
+}
+
+fn statefulset(spec: &mut Value) {
+    or_insert(spec, "replicas", json!(1));
+    or_insert(spec, "podManagementPolicy", json!("OrderedReady"));
+    or_insert(spec, "revisionHistoryLimit", json!(10));
+    or_insert(
+        spec,
+        "persistentVolumeClaimRetentionPolicy",
+        json!({"whenDeleted": "Retain", "whenScaled": "Retain"}),
+    );
+    let strategy = child(spec, "updateStrategy");
+    or_insert(strategy, "type", json!("RollingUpdate"));
+    if strategy.get("type").and_then(Value::as_str) == Some("RollingUpdate") {
+        let ru = child(strategy, "rollingUpdate");
+        or_insert(ru, "partition", json!(0));
+    }
+    pod_template(child(spec, "template"));
+}
+
+fn job(spec: &mut Value) {
+    let completions_unset = spec.get("completions").is_none_or(Value::is_null);
+    let parallelism_unset = spec.get("parallelism").is_none_or(Value::is_null);
+    if completions_unset && parallelism_unset {
+        spec["completions"] = json!(1);
+        spec["parallelism"] = json!(1);
+    }
+    or_insert(spec, "parallelism", json!(1));
+    or_insert(spec, "backoffLimit", json!(6));
+    or_insert(spec, "completionMode", json!("NonIndexed"));
+    or_insert(spec, "suspend", json!(false));
+    or_insert(spec, "manualSelector", Value::Null);
+    if let Some(m) = spec.as_object_mut()
+        && m.get("manualSelector").is_some_and(Value::is_null)
+    {
+        m.remove("manualSelector");
+    }
+    or_insert(spec, "podReplacementPolicy", json!("TerminatingOrFailed"));
+    let template = child(spec, "template");
+    pod_template(template);
+}
+
+fn service(spec: &mut Value) {
+    or_insert(spec, "type", json!("ClusterIP"));
+    or_insert(spec, "sessionAffinity", json!("None"));
+    let ty = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
+    if ty != "ExternalName" {
+        or_insert(spec, "internalTrafficPolicy", json!("Cluster"));
+    }
+    if matches!(ty.as_str(), "NodePort" | "LoadBalancer") {
+        or_insert(spec, "externalTrafficPolicy", json!("Cluster"));
+    }
+    if ty == "LoadBalancer" {
+        or_insert(spec, "allocateLoadBalancerNodePorts", json!(true));
+    }
+    for p in each(spec, "ports") {
+        or_insert(p, "protocol", json!("TCP"));
+        if p.get("targetPort").is_none_or(Value::is_null)
+            && let Some(port) = p.get("port").cloned()
+        {
+            p["targetPort"] = port;
+        }
+    }
+}
+
+/// Guaranteed when every container sets equal cpu and memory limits and requests,
+/// BestEffort when none sets any, Burstable otherwise (upstream's GetPodQOS, simplified
+/// to the fields that decide it).
+pub fn qos_class(spec: &Value) -> &'static str {
+    let containers: Vec<&Value> = ["initContainers", "containers"]
+        .iter()
+        .filter_map(|k| spec.get(*k).and_then(Value::as_array))
+        .flatten()
+        .collect();
+    let mut any = false;
+    let mut guaranteed = !containers.is_empty();
+    for c in &containers {
+        let req = c.pointer("/resources/requests").and_then(Value::as_object);
+        let lim = c.pointer("/resources/limits").and_then(Value::as_object);
+        if req.is_some_and(|r| !r.is_empty()) || lim.is_some_and(|l| !l.is_empty()) {
+            any = true;
+        }
+        for res in ["cpu", "memory"] {
+            let l = lim.and_then(|l| l.get(res));
+            let r = req.and_then(|r| r.get(res)).or(l);
+            if l.is_none() || r != l {
+                guaranteed = false;
+            }
+        }
+    }
+    if !any {
+        "BestEffort"
+    } else if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pull_policy_and_qos() {
+        let mut spec = json!({"containers":[{"name":"a","image":"nginx"},{"name":"b","image":"nginx:1.25"},{"name":"c","image":"reg:5000/x"}]});
+        pod_spec(&mut spec);
+        assert_eq!(spec["containers"][0]["imagePullPolicy"], "Always");
+        assert_eq!(spec["containers"][1]["imagePullPolicy"], "IfNotPresent");
+        assert_eq!(spec["containers"][2]["imagePullPolicy"], "Always");
+        assert_eq!(spec["restartPolicy"], "Always");
+        assert_eq!(qos_class(&spec), "BestEffort");
+        let g = json!({"containers":[{"resources":{"limits":{"cpu":"1","memory":"1Gi"}}}]});
+        assert_eq!(qos_class(&g), "Guaranteed");
+        let b = json!({"containers":[{"resources":{"requests":{"cpu":"1"}}}]});
+        assert_eq!(qos_class(&b), "Burstable");
+    }
+
+    #[test]
+    fn deployment_and_service_defaults() {
+        let mut d = json!({"selector":{},"template":{"spec":{"containers":[]}}});
+        deployment(&mut d);
+        assert_eq!(d["strategy"]["rollingUpdate"]["maxSurge"], "25%");
+        assert_eq!(d["replicas"], 1);
+        let mut s = json!({"ports":[{"port":80}]});
+        service(&mut s);
+        assert_eq!(s["ports"][0]["targetPort"], 80);
+        assert_eq!(s["type"], "ClusterIP");
+    }
+}

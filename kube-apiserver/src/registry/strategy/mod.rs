@@ -1,0 +1,217 @@
+//! Per-resource rules applied by the generic store: what is reset on create, what an update
+//! may change, defaulting, validation, and how a delete proceeds (graceful, finalizers).
+
+mod defaults;
+mod validation;
+
+use super::meta::{self, finalizers, format_time, is_deleting, meta_mut, now_rfc3339};
+use super::resources::ResourceInfo;
+use super::store::DeleteOptions;
+use serde_json::{Value, json};
+
+pub use validation::validate;
+
+/// Kinds whose `metadata.generation` tracks spec changes.
+fn tracks_generation(info: &ResourceInfo) -> bool {
+    matches!(
+        info.resource,
+        "deployments"
+            | "replicasets"
+            | "statefulsets"
+            | "daemonsets"
+            | "jobs"
+            | "cronjobs"
+            | "horizontalpodautoscalers"
+            | "poddisruptionbudgets"
+            | "ingresses"
+            | "networkpolicies"
+            | "replicationcontrollers"
+            | "pods"
+    )
+}
+
+/// Kinds whose status a client may not set on create (it belongs to controllers).
+fn resets_status_on_create(info: &ResourceInfo) -> bool {
+    info.has_status()
+        && !matches!(
+            info.resource,
+            "nodes" | "certificatesigningrequests" | "volumeattachments"
+        )
+}
+
+/// The spec-like part of an object: everything but metadata and status.
+fn spec_part(obj: &Value) -> Value {
+    let mut v = obj.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("metadata");
+        m.remove("status");
+    }
+    v
+}
+
+pub fn prepare_for_create(info: &ResourceInfo, obj: &mut Value) {
+    if resets_status_on_create(info)
+        && let Some(m) = obj.as_object_mut()
+    {
+        m.remove("status");
+    }
+    if tracks_generation(info) {
+        meta_mut(obj).insert("generation".into(), json!(1));
+    } else {
+        meta_mut(obj).remove("generation");
+    }
+    defaults::initial_status(info, obj);
+}
+
+/// Carries over what an update may not change, and applies subresource scoping: a status
+/// update changes only status, a main update everything but status.
+pub fn prepare_for_update(info: &ResourceInfo, new: &mut Value, old: &Value, subresource: Option<&str>) {
+    if matches!(subresource, Some("status" | "approval")) {
+        let status = new.get("status").cloned();
+        let pinned = meta::resource_version(new).to_string();
+        *new = old.clone();
+        match status {
+            Some(s) => new["status"] = s,
+            None => {
+                if let Some(m) = new.as_object_mut() {
+                    m.remove("status");
+                }
+            }
+        }
+        if !pinned.is_empty() {
+            meta_mut(new).insert("resourceVersion".into(), json!(pinned));
+        }
+        return;
+    }
+    if info.has_status()
+        && subresource.is_none()
+        && let Some(m) = new.as_object_mut()
+    {
+        match old.get("status") {
+            Some(s) => {
+                m.insert("status".into(), s.clone());
+            }
+            None => {
+                m.remove("status");
+            }
+        }
+    }
+    let old_meta = old.get("metadata").cloned().unwrap_or_default();
+    let m = meta_mut(new);
+    for k in [
+        "uid",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "generation",
+        "namespace",
+    ] {
+        match old_meta.get(k) {
+            Some(v) => {
+                m.insert(k.into(), v.clone());
+            }
+            None => {
+                m.remove(k);
+            }
+        }
+    }
+    if tracks_generation(info) && spec_part(new) != spec_part(old) {
+        let g = old_meta.get("generation").and_then(Value::as_i64).unwrap_or(0);
+        meta_mut(new).insert("generation".into(), json!(g + 1));
+    }
+}
+
+pub fn default(info: &ResourceInfo, obj: &mut Value) {
+    defaults::apply(info, obj);
+}
+
+/// Decides how a delete proceeds: `None` removes the object now; `Some(obj)` is the object
+/// marked for deletion (finalizers pending, or a pod's grace period running).
+pub fn plan_delete(info: &ResourceInfo, current: &Value, opts: &DeleteOptions) -> Option<Value> {
+    let mut fins = finalizers(current);
+    let mut marked = current.clone();
+    let propagation = opts.propagation.as_deref().unwrap_or("Background");
+    match propagation {
+        "Foreground" if !fins.iter().any(|f| f == "foregroundDeletion") => fins.push("foregroundDeletion".into()),
+        "Orphan" if !fins.iter().any(|f| f == "orphan") => fins.push("orphan".into()),
+        _ => {}
+    }
+    if info.resource == "namespaces" {
+        if !is_deleting(current) {
+            meta_mut(&mut marked).insert("deletionTimestamp".into(), json!(now_rfc3339()));
+            marked["status"] = json!({"phase": "Terminating"});
+        }
+        let spec_fins = current
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
+        if spec_fins || !fins.is_empty() {
+            set_finalizers(&mut marked, fins);
+            return Some(marked);
+        }
+        return None;
+    }
+    if info.resource == "pods" {
+        if let Some(grace) = pod_grace_period(current, opts) {
+            if !is_deleting(current) || grace < current_grace(current) {
+                let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace);
+                let m = meta_mut(&mut marked);
+                m.insert("deletionTimestamp".into(), json!(format_time(at)));
+                m.insert("deletionGracePeriodSeconds".into(), json!(grace));
+            }
+            set_finalizers(&mut marked, fins);
+            return Some(marked);
+        }
+        if fins.is_empty() {
+            return None;
+        }
+    }
+    if fins.is_empty() {
+        return None;
+    }
+    if !is_deleting(current) {
+        let m = meta_mut(&mut marked);
+        m.insert("deletionTimestamp".into(), json!(now_rfc3339()));
+        m.insert("deletionGracePeriodSeconds".into(), json!(0));
+    }
+    set_finalizers(&mut marked, fins);
+    Some(marked)
+}
+
+fn set_finalizers(obj: &mut Value, fins: Vec<String>) {
+    if !fins.is_empty() {
+        meta_mut(obj).insert("finalizers".into(), json!(fins));
+    }
+}
+
+fn current_grace(pod: &Value) -> i64 {
+    pod.pointer("/metadata/deletionGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(i64::MAX)
+}
+
+/// A pod on a node gets a grace period (for the kubelet to stop it); an unscheduled or
+/// finished pod, or an explicit zero, goes at once.
+fn pod_grace_period(pod: &Value, opts: &DeleteOptions) -> Option<i64> {
+    let grace = opts
+        .grace_period
+        .or_else(|| {
+            pod.pointer("/spec/terminationGracePeriodSeconds")
+                .and_then(Value::as_i64)
+        })
+        .unwrap_or(30)
+        .max(0);
+    let scheduled = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
+    let finished = matches!(
+        pod.pointer("/status/phase").and_then(Value::as_str),
+        Some("Succeeded" | "Failed")
+    );
+    if grace == 0 || !scheduled || finished {
+        None
+    } else {
+        Some(grace)
+    }
+}

@@ -1,0 +1,144 @@
+//! Starting the server: storage, state, built-in objects, periodic compaction, and the
+//! HTTPS listener (HTTP/2 and HTTP/1.1 over rustls).
+
+use crate::auth::Authenticator;
+use crate::endpoints;
+use crate::options::Options;
+use crate::state::{Api, ServerConfig};
+use crate::storage::{Backend, embedded::Embedded, etcd::Etcd};
+use anyhow::{Context, Result};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+/// The address other members reach us on: the flag, else the bind address, else the
+/// address of the interface that holds the default route.
+fn advertise_address(opts: &Options) -> IpAddr {
+    if let Some(a) = opts.advertise_address {
+        return a;
+    }
+    if !opts.bind_address.is_unspecified() {
+        return opts.bind_address;
+    }
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").and_then(|s| s.connect("192.0.2.1:80").map(|_| s));
+    probe
+        .and_then(|s| s.local_addr())
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+async fn open_backend(opts: &Options) -> Result<Arc<dyn Backend>> {
+    if opts.etcd_servers.is_empty() {
+        tracing::info!(dir = %opts.data_dir.display(), "using the embedded store");
+        Ok(Arc::new(
+            Embedded::open(&opts.data_dir).context("opening the embedded store")?,
+        ))
+    } else {
+        tracing::info!(servers = ?opts.etcd_servers, "using etcd");
+        Ok(Arc::new(
+            Etcd::connect(&opts.etcd_servers).await.context("connecting to etcd")?,
+        ))
+    }
+}
+
+/// Compacts history older than one interval, as upstream's compactor does.
+fn spawn_compactor(backend: Arc<dyn Backend>, every: Duration) {
+    if every.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut previous = None;
+        loop {
+            tokio::time::sleep(every).await;
+            if let Some(rev) = previous
+                && let Err(e) = backend.compact(rev).await
+            {
+                tracing::warn!(error = %e, "compaction failed");
+            }
+            previous = backend.current_revision().await.ok();
+        }
+    });
+}
+
+pub async fn run(opts: Options) -> Result<()> {
+    if opts.authorization_mode.iter().any(|m| m != "AlwaysAllow") {
+        anyhow::bail!(
+            "--authorization-mode: only AlwaysAllow is supported so far, got {:?}",
+            opts.authorization_mode
+        );
+    }
+    let advertise = advertise_address(&opts);
+    let hostname = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into());
+    let first_service_ip = crate::registry::services::first_service_ip(&opts.service_cluster_ip_range);
+    let mut ips = vec![IpAddr::from([127, 0, 0, 1]), advertise];
+    ips.extend(first_service_ip);
+    let serving = crate::certs::ensure(
+        opts.tls_cert_file.as_deref(),
+        opts.tls_private_key_file.as_deref(),
+        &opts.cert_dir,
+        &ips,
+        &hostname,
+    )?;
+    let tls = TlsAcceptor::from(Arc::new(crate::certs::server_config(&serving)?));
+    let auth = Authenticator::from_token_file(opts.token_auth_file.as_deref())?;
+    let backend = open_backend(&opts).await?;
+    let config = ServerConfig {
+        advertise_address: advertise,
+        secure_port: opts.secure_port,
+        service_cidr: opts.service_cluster_ip_range,
+        node_port_range: opts.service_node_port_range,
+        etcd_prefix: opts.etcd_prefix.clone(),
+    };
+    endpoints::system::set_server_address(SocketAddr::new(advertise, opts.secure_port).to_string());
+    let api = Api::new(config, backend.clone(), auth).await;
+    crate::bootstrap::run(&api)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating built-in objects: {e}"))?;
+    spawn_compactor(backend, opts.etcd_compaction_interval);
+
+    let addr = SocketAddr::new(opts.bind_address, opts.secure_port);
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    tracing::info!(%addr, cert = %serving.cert_file.display(), "serving securely");
+    serve(listener, tls, api).await
+}
+
+async fn serve(listener: TcpListener, tls: TlsAcceptor, api: Arc<Api>) -> Result<()> {
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            _ = sigterm.recv() => { tracing::info!("SIGTERM: shutting down"); return Ok(()); }
+            _ = tokio::signal::ctrl_c() => { tracing::info!("interrupted: shutting down"); return Ok(()); }
+        };
+        let _ = tcp.set_nodelay(true);
+        let (tls, api) = (tls.clone(), api.clone());
+        tokio::spawn(async move {
+            let stream = match tls.accept(tcp).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+            };
+            let service = hyper::service::service_fn(move |req| {
+                let api = api.clone();
+                async move { Ok::<_, std::convert::Infallible>(endpoints::handle(api, req).await) }
+            });
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            if let Err(e) = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%peer, error = %e, "connection ended");
+            }
+        });
+    }
+}

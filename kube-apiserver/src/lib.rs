@@ -7,6 +7,7 @@ pub mod cacher;
 pub mod certs;
 pub mod endpoints;
 pub mod errors;
+pub mod openapi;
 pub mod options;
 pub mod patch;
 pub mod printers;

@@ -1,1 +1,296 @@
-//! End-to-end test support lives in tests/; this library is intentionally empty.
+//! Test harness for end-to-end tests: starts real kube-apiserver processes (on the embedded
+//! store or on a real etcd) on free ports in temporary directories, writes a kubeconfig,
+//! and runs real kubectl against them. Everything started is stopped on drop.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const ADMIN_TOKEN: &str = "e2e-admin-token";
+
+/// Upstream kubectl of a given minor version (installed by the machine image).
+pub fn kubectl_path(minor: u32) -> PathBuf {
+    PathBuf::from(format!("/usr/lib/google-cloud-sdk/bin/kubectl.1.{minor}"))
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// The workspace's built binaries (`cargo build --workspace --bins` runs before the tests).
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/e2e-<hash> → target/<profile>/<name>
+    let dir = exe.parent().and_then(Path::parent).expect("target directory");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built; run `cargo build --workspace --bins` first",
+        path.display()
+    );
+    path
+}
+
+/// A throwaway etcd.
+pub struct Etcd {
+    pub endpoint: String,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Etcd {
+    pub fn start() -> Etcd {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (client, peer) = (free_port(), free_port());
+        let endpoint = format!("http://127.0.0.1:{client}");
+        let child = Command::new("etcd")
+            .args(["--data-dir", &dir.path().join("etcd").to_string_lossy()])
+            .args(["--listen-client-urls", &endpoint, "--advertise-client-urls", &endpoint])
+            .args(["--listen-peer-urls", &format!("http://127.0.0.1:{peer}")])
+            .args(["--initial-advertise-peer-urls", &format!("http://127.0.0.1:{peer}")])
+            .args(["--initial-cluster", &format!("default=http://127.0.0.1:{peer}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("etcd (installed by deploy/install.sh)");
+        let etcd = Etcd {
+            endpoint,
+            child,
+            _dir: dir,
+        };
+        wait_for_port(client, Duration::from_secs(20));
+        etcd
+    }
+}
+
+impl Drop for Etcd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for_port(port: u16, limit: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listens on port {port} after {limit:?}");
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Embedded,
+    Etcd,
+}
+
+/// A running kube-apiserver with its own directories and kubeconfig.
+pub struct ApiServer {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub kubeconfig: PathBuf,
+    pub store: Store,
+    etcd: Option<Etcd>,
+    extra: Vec<String>,
+    child: Option<Child>,
+}
+
+impl ApiServer {
+    pub fn start(store: Store) -> ApiServer {
+        Self::start_with(store, &[])
+    }
+
+    /// Starts with extra flags for kube-apiserver.
+    pub fn start_with(store: Store, extra: &[&str]) -> ApiServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let etcd = (store == Store::Etcd).then(Etcd::start);
+        let port = free_port();
+        std::fs::write(
+            dir.path().join("tokens.csv"),
+            format!("{ADMIN_TOKEN},admin,admin-uid,\"system:masters\"\n"),
+        )
+        .expect("token file");
+        let kubeconfig = dir.path().join("kubeconfig");
+        let extra = extra.iter().map(|s| s.to_string()).collect();
+        let mut server = ApiServer {
+            dir,
+            port,
+            kubeconfig,
+            store,
+            etcd,
+            extra,
+            child: None,
+        };
+        server.write_kubeconfig();
+        server.spawn();
+        server
+    }
+
+    fn write_kubeconfig(&self) {
+        let ca = self.dir.path().join("certs/apiserver.crt");
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: e2e\n  cluster:\n    server: https://127.0.0.1:{}\n    certificate-authority: {}\nusers:\n- name: admin\n  user:\n    token: {ADMIN_TOKEN}\ncontexts:\n- name: e2e\n  context:\n    cluster: e2e\n    user: admin\n    namespace: default\ncurrent-context: e2e\n",
+            self.port,
+            ca.display()
+        );
+        std::fs::write(&self.kubeconfig, text).expect("kubeconfig");
+    }
+
+    /// Starts (or restarts) the server process and waits until it is ready.
+    pub fn spawn(&mut self) {
+        let d = self.dir.path();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(d.join("apiserver.log"))
+            .expect("log file");
+        let mut cmd = Command::new(binary("kube-apiserver"));
+        cmd.args(["--secure-port", &self.port.to_string(), "--bind-address", "127.0.0.1"])
+            .args(["--cert-dir", &d.join("certs").to_string_lossy()])
+            .args(["--data-dir", &d.join("data").to_string_lossy()])
+            .args(["--token-auth-file", &d.join("tokens.csv").to_string_lossy()])
+            .args(["--service-cluster-ip-range", "10.96.0.0/16"])
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .stderr(log);
+        if let Some(etcd) = &self.etcd {
+            cmd.args(["--etcd-servers", &etcd.endpoint, "--etcd-prefix", "/registry"]);
+        }
+        self.child = Some(cmd.spawn().expect("kube-apiserver"));
+        self.wait_ready();
+    }
+
+    fn wait_ready(&self) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            let out = self.kubectl(&["get", "--raw", "/readyz"]);
+            if out.status.success() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("kube-apiserver not ready; log:\n{}", self.log());
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("apiserver.log")).unwrap_or_default()
+    }
+
+    /// `kill -9`: no chance to flush anything.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        self.kubectl_v(33, args)
+    }
+
+    pub fn kubectl_v(&self, minor: u32, args: &[&str]) -> Output {
+        Command::new(kubectl_path(minor))
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("KUBECACHEDIR", self.dir.path().join("cache"))
+            .env("HOME", self.dir.path())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("kubectl")
+    }
+
+    /// Runs kubectl, asserts success, and returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(
+            out.status.success(),
+            "kubectl {} failed ({}):\n{}{}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs kubectl, asserts failure, and returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(
+            !out.status.success(),
+            "kubectl {} should fail:\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    /// Runs kubectl with `input` on stdin.
+    pub fn ok_stdin(&self, args: &[&str], input: &str) -> String {
+        use std::io::Write;
+        let mut child = Command::new(kubectl_path(33))
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("KUBECACHEDIR", self.dir.path().join("cache"))
+            .env("HOME", self.dir.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+        let out = child.wait_with_output().expect("kubectl output");
+        assert!(
+            out.status.success(),
+            "kubectl {} failed:\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Writes a file in the server's temp dir and returns its path.
+    pub fn file(&self, name: &str, content: &str) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).expect("write file");
+        p.to_string_lossy().into_owned()
+    }
+
+    /// A started `kubectl` process with piped stdout (for `get -w`).
+    pub fn spawn_kubectl(&self, args: &[&str]) -> Child {
+        Command::new(kubectl_path(33))
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("KUBECACHEDIR", self.dir.path().join("cache"))
+            .env("HOME", self.dir.path())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl")
+    }
+
+    pub fn server_url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("certs/apiserver.crt")
+    }
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}

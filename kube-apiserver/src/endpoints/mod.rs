@@ -142,11 +142,11 @@ async fn route(
     let user = api
         .auth
         .authenticate(parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()))?;
-    let path = parts.uri.path();
-    let accept = parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    if let Some(resp) = system::serve(&api, &parts.method, path, &query, accept, pretty).await {
+    if let Some(resp) = system::serve(&api, &parts, &query, pretty).await {
         return Ok(resp);
     }
+    let path = parts.uri.path();
+    let accept = parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let Some(api_path) = request::parse_path(path) else {
         return Ok(plain(404, "404 page not found\n"));
     };

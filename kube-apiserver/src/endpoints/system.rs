@@ -31,18 +31,14 @@ pub fn version_info() -> serde_json::Value {
 }
 
 /// Serves a non-resource path, or returns None for paths under /api and /apis.
-pub async fn serve(
-    api: &Api,
-    method: &Method,
-    path: &str,
-    query: &Query,
-    accept: Option<&str>,
-    pretty: bool,
-) -> Option<Response<Body>> {
+pub async fn serve(api: &Api, req: &http::request::Parts, query: &Query, pretty: bool) -> Option<Response<Body>> {
+    let (method, path) = (&req.method, req.uri.path());
     if method != Method::GET && method != Method::HEAD {
         return None;
     }
-    let _ = accept;
+    if path == "/openapi/v2" || path.starts_with("/openapi/v3") {
+        return Some(openapi(req, path, query));
+    }
     match path {
         "/version" | "/version/" => Some(respond_value(
             200,
@@ -116,5 +112,83 @@ async fn health(api: &Api, endpoint: &str, only: Option<&str>, query: &Query) ->
     } else {
         text.push_str(&format!("{endpoint} check failed\n"));
         plain(500, &text)
+    }
+}
+
+/// The OpenAPI documents, with upstream's caching headers: a v3 document asked for by its
+/// current hash is immutable; a stale hash is redirected to the current one.
+fn openapi(req: &http::request::Parts, path: &str, query: &Query) -> Response<Body> {
+    use http::header;
+    let if_none_match = req.headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+    let with_etag = |mut r: Response<Body>, etag: &str| {
+        if let Ok(v) = format!("\"{etag}\"").parse() {
+            r.headers_mut().insert(header::ETAG, v);
+        }
+        r
+    };
+    let not_modified = |etag: &str| if_none_match.is_some_and(|v| v.trim_matches('"') == etag);
+    if path == "/openapi/v2" {
+        let accept = req
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let json_ok = accept.is_empty()
+            || accept.split(',').any(|a| {
+                matches!(
+                    a.split(';').next().unwrap_or_default().trim(),
+                    "application/json" | "*/*"
+                )
+            });
+        if !json_ok {
+            return super::respond(406, "text/plain", bytes::Bytes::new());
+        }
+        let doc = crate::openapi::v2_document();
+        if not_modified(&doc.hash) {
+            return with_etag(super::respond(304, "application/json", bytes::Bytes::new()), &doc.hash);
+        }
+        return with_etag(
+            super::respond(200, "application/json", bytes::Bytes::from_static(doc.json.as_slice())),
+            &doc.hash,
+        );
+    }
+    let rest = path.trim_start_matches("/openapi/v3").trim_matches('/');
+    if rest.is_empty() {
+        let index = crate::openapi::v3_index();
+        return respond_value(200, index, negotiate::Encoding::Json { pretty: false });
+    }
+    let Some(doc) = crate::openapi::v3_document(rest) else {
+        return plain(404, "404 page not found\n");
+    };
+    match query.get("hash") {
+        Some(h) if h != doc.hash => {
+            let mut r = super::respond(301, "text/plain", bytes::Bytes::new());
+            if let Ok(v) = format!("/openapi/v3/{rest}?hash={}", doc.hash).parse() {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            r
+        }
+        hash => {
+            if not_modified(&doc.hash) {
+                return with_etag(super::respond(304, "application/json", bytes::Bytes::new()), &doc.hash);
+            }
+            let mut r = with_etag(
+                super::respond(200, "application/json", bytes::Bytes::from_static(doc.json.as_slice())),
+                &doc.hash,
+            );
+            let h = r.headers_mut();
+            h.insert(header::VARY, http::HeaderValue::from_static("Accept"));
+            if hash.is_some() {
+                h.insert(
+                    header::CACHE_CONTROL,
+                    http::HeaderValue::from_static("public, immutable"),
+                );
+                let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 365);
+                if let Ok(v) = expires.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string().parse() {
+                    h.insert(header::EXPIRES, v);
+                }
+            }
+            r
+        }
     }
 }

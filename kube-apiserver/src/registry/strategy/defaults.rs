@@ -48,7 +48,7 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
         }
         ("", "namespaces") => namespace(obj),
         ("", "services") => service(child(obj, "spec")),
-        ("", "secrets") => or_insert(obj, "type", json!("Opaque")),
+        ("", "secrets") => secret(obj),
         ("apps", "deployments") => deployment(child(obj, "spec")),
         ("apps", "replicasets") => {
             let spec = child(obj, "spec");
@@ -67,6 +67,21 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
             job(child(child(spec, "jobTemplate"), "spec"));
         }
         _ => {}
+    }
+}
+
+/// `stringData` is write-only: its entries are folded into `data`, base64-encoded.
+fn secret(obj: &mut Value) {
+    use base64::Engine;
+    or_insert(obj, "type", json!("Opaque"));
+    let Some(string_data) = obj.as_object_mut().and_then(|m| m.remove("stringData")) else {
+        return;
+    };
+    let Some(entries) = string_data.as_object() else { return };
+    let data = child(obj, "data");
+    for (k, v) in entries {
+        let text = v.as_str().unwrap_or_default();
+        data[k] = json!(base64::engine::general_purpose::STANDARD.encode(text));
     }
 }
 

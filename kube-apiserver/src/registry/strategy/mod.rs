@@ -53,7 +53,7 @@ pub fn prepare_for_create(info: &ResourceInfo, obj: &mut Value) {
     if resets_status_on_create(info)
         && let Some(m) = obj.as_object_mut()
     {
-        m.remove("status");
+        m.insert("status".into(), json!({}));
     }
     if tracks_generation(info) {
         meta_mut(obj).insert("generation".into(), json!(1));

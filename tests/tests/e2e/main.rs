@@ -1,0 +1,5 @@
+//! End-to-end tests: one binary, one module per area.
+
+mod durability;
+mod kube_client;
+mod kubectl;

@@ -140,7 +140,8 @@ pub struct ApiError {
     pub code: u16,
     pub reason: &'static str,
     pub message: String,
-    pub details: Option<Value>,
+    /// Boxed: the error travels in every `Result` and should stay small.
+    pub details: Option<Box<Value>>,
     pub retry_after: Option<u64>,
 }
 
@@ -181,7 +182,7 @@ impl ApiError {
     }
 
     pub fn with_details(mut self, d: Value) -> Self {
-        self.details = Some(d);
+        self.details = Some(Box::new(d));
         self
     }
 
@@ -329,7 +330,7 @@ impl ApiError {
             "reason": self.reason,
         });
         if let Some(d) = &self.details {
-            s["details"] = d.clone();
+            s["details"] = (**d).clone();
         }
         s["code"] = json!(self.code);
         s

@@ -16,7 +16,7 @@ fn invalid(name: &str, err: FieldError) -> ApiError {
 
 /// Allocates what a new Service needs before it is stored.
 pub async fn admit_create(api: &Api, info: &ResourceInfo, svc: &mut Value, dry_run: bool) -> ApiResult<()> {
-    if info.group != "" || info.resource != "services" {
+    if !info.group.is_empty() || info.resource != "services" {
         return Ok(());
     }
     let ty = svc
@@ -195,7 +195,7 @@ fn allocate_node_ports(api: &Api, svc: &mut Value) -> ApiResult<()> {
 
 /// Frees what a deleted (or never stored) Service held.
 pub async fn release(api: &Api, info: &ResourceInfo, svc: &Value) {
-    if info.group != "" || info.resource != "services" {
+    if !info.group.is_empty() || info.resource != "services" {
         return;
     }
     let Some(store) = api.store_named("networking.k8s.io", "ipaddresses") else {

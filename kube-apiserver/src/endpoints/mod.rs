@@ -78,6 +78,8 @@ pub struct Ctx {
     pub headers: HeaderMap,
     pub user: User,
     pub body: Bytes,
+    /// `Warning` headers for the response.
+    pub warnings: std::sync::Mutex<Vec<String>>,
 }
 
 impl Ctx {
@@ -92,6 +94,24 @@ impl Ctx {
     }
     pub fn dry_run(&self) -> bool {
         self.query.get("dryRun") == Some("All")
+    }
+    pub fn warn(&self, text: String) {
+        if let Ok(mut w) = self.warnings.lock()
+            && !w.contains(&text)
+        {
+            w.push(text);
+        }
+    }
+    /// Adds the collected warnings as `Warning: 299 - "<text>"` headers.
+    pub fn with_warnings(&self, mut resp: Response<Body>) -> Response<Body> {
+        let warnings = self.warnings.lock().map(|w| w.clone()).unwrap_or_default();
+        for w in warnings {
+            let escaped = w.replace('\\', "\\\\").replace('"', "\\\"");
+            if let Ok(v) = format!("299 - \"{escaped}\"").parse() {
+                resp.headers_mut().append(header::WARNING, v);
+            }
+        }
+        resp
     }
 }
 
@@ -164,6 +184,7 @@ async fn route(
     let output = negotiate::negotiate(accept, pretty)?;
     let body = read_body(body).await?;
     let ctx = Ctx {
+        warnings: Default::default(),
         method: parts.method,
         path: rp,
         info,

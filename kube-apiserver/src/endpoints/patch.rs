@@ -1,7 +1,7 @@
 //! PATCH: JSON patch, merge patch, strategic merge patch and server-side apply, applied to
 //! the current object inside the store's compare-and-swap loop.
 
-use super::rest::{create_object, object_response};
+use super::rest::{create_object, object_response, write_options};
 use super::{Body, Ctx};
 use crate::errors::{ApiError, ApiResult, FieldError};
 use crate::patch;
@@ -77,10 +77,7 @@ pub fn apply_to(_api: &Api, ctx: &Ctx, current: &Value, type_name: &str) -> ApiR
 pub async fn handle(api: &Api, store: &Store, ctx: Ctx, sub: Option<&str>) -> ApiResult<Response<Body>> {
     let ty = patch_type(&ctx)?;
     let name = ctx.path.name.clone().unwrap_or_default();
-    let opts = WriteOptions {
-        dry_run: ctx.dry_run(),
-        subresource: sub.map(String::from),
-    };
+    let opts = write_options(&ctx, sub);
     let gv = ctx.api_version();
     let storage_gv = ctx.info.api_version(ctx.info.storage_version());
     let tname = type_name(&ctx);
@@ -92,6 +89,7 @@ pub async fn handle(api: &Api, store: &Store, ctx: Ctx, sub: Option<&str>) -> Ap
         .update(ctx.namespace(), &name, &opts, |current| {
             let in_request_version = to_version(current, ctx.info.kind, &gv);
             let mut patched = apply_to(api, &ctx, &in_request_version, &tname)?;
+            check_fields(&ctx, &mut patched, &gv)?;
             if !pinned {
                 meta_mut(&mut patched).remove("resourceVersion");
             }
@@ -111,7 +109,8 @@ async fn apply(api: &Api, store: &Store, ctx: Ctx, sub: Option<&str>, tname: &st
         ));
     }
     let force = ctx.query.flag("force");
-    let applied = parse_patch(&ctx, APPLY)?;
+    let mut applied = parse_patch(&ctx, APPLY)?;
+    check_fields(&ctx, &mut applied, &ctx.api_version())?;
     let name = ctx.path.name.clone().unwrap_or_default();
     let gv = ctx.api_version();
     let storage_gv = ctx.info.api_version(ctx.info.storage_version());
@@ -135,8 +134,8 @@ async fn apply(api: &Api, store: &Store, ctx: Ctx, sub: Option<&str>, tname: &st
         patch::ApplyError::Invalid(m) => ApiError::bad_request(m),
     };
     let opts = WriteOptions {
-        dry_run: ctx.dry_run(),
-        subresource: sub.map(String::from),
+        applied: true,
+        ..write_options(&ctx, sub)
     };
     let result = store
         .update(ctx.namespace(), &name, &opts, |current| {
@@ -169,4 +168,26 @@ fn conflict_summary(c: &patch::Conflict) -> String {
         .map(|s| format!(" with subresource {s:?}"))
         .unwrap_or_default();
     format!("conflict with {:?}{sub} using {}", c.manager, c.api_version)
+}
+
+/// Unknown fields in a patch: dropped, and in Strict mode refused as upstream does
+/// (`patch: Invalid value: …: strict decoding error: unknown field "spec.foo"`).
+fn check_fields(ctx: &Ctx, obj: &mut Value, api_version: &str) -> ApiResult<()> {
+    let unknown = super::rest::prune_unknown(ctx, obj, api_version)?;
+    if unknown.is_empty() || super::rest::field_validation(ctx)? != "Strict" {
+        return Ok(());
+    }
+    let list: Vec<String> = unknown.iter().map(|f| format!("unknown field {f:?}")).collect();
+    let body = String::from_utf8_lossy(&ctx.body).into_owned();
+    let name = ctx.path.name.as_deref().unwrap_or_default();
+    Err(ApiError::invalid(
+        ctx.info.group,
+        ctx.info.kind,
+        name,
+        &[FieldError::invalid(
+            "patch",
+            body,
+            &format!("strict decoding error: {}", list.join(", ")),
+        )],
+    ))
 }

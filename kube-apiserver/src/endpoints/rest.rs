@@ -8,6 +8,7 @@ use crate::registry::convert::to_version;
 use crate::registry::meta::{self, is_deleting, meta_mut, now_rfc3339};
 use crate::registry::resources::{ResourceInfo, Subresource};
 use crate::registry::store::{self, DeleteOptions, Deleted, Store, WriteOptions};
+use crate::schema::model::SchemaLookup;
 use crate::state::Api;
 use http::{Method, Response};
 use serde_json::{Value, json};
@@ -48,7 +49,7 @@ pub fn object_response(ctx: &Ctx, code: u16, obj: Value) -> ApiResult<Response<B
         ),
         View::PartialMetadata => table::partial_metadata(&obj),
     };
-    Ok(respond_value(code, &body, ctx.output.encoding))
+    Ok(ctx.with_warnings(respond_value(code, &body, ctx.output.encoding)))
 }
 
 fn name_of(ctx: &Ctx) -> &str {
@@ -97,14 +98,78 @@ pub fn decode_object(ctx: &Ctx) -> ApiResult<Value> {
         )));
     }
     obj["apiVersion"] = json!(version);
+    let unknown = prune_unknown(ctx, &mut obj, &version)?;
+    if !unknown.is_empty() && field_validation(ctx)? == "Strict" {
+        let list: Vec<String> = unknown.iter().map(|f| format!("unknown field {f:?}")).collect();
+        return Err(ApiError::bad_request(format!(
+            "{kind} in version {:?} cannot be handled as a {}: strict decoding error: {}",
+            version.rsplit('/').next().unwrap_or_default(),
+            info.kind,
+            list.join(", ")
+        )));
+    }
     Ok(to_version(obj, info.kind, &info.api_version(info.storage_version())))
 }
 
-fn write_options(ctx: &Ctx, subresource: Option<&str>) -> WriteOptions {
+/// The `fieldValidation` mode; absent means Warn, as upstream.
+pub fn field_validation(ctx: &Ctx) -> ApiResult<&str> {
+    match ctx.query.get("fieldValidation") {
+        None | Some("") => Ok("Warn"),
+        Some(m @ ("Ignore" | "Warn" | "Strict")) => Ok(m),
+        Some(other) => {
+            let kind = match ctx.method {
+                Method::POST => "CreateOptions",
+                Method::PATCH => "PatchOptions",
+                _ => "UpdateOptions",
+            };
+            Err(ApiError::invalid_options(
+                kind,
+                &[crate::errors::FieldError::not_supported(
+                    "fieldValidation",
+                    other,
+                    &["", "Ignore", "Strict", "Warn"],
+                )],
+            ))
+        }
+    }
+}
+
+/// Drops fields the type does not declare (as typed decoding does) and, in Warn mode,
+/// records a warning for each. Returns the dropped paths.
+pub fn prune_unknown(ctx: &Ctx, obj: &mut Value, api_version: &str) -> ApiResult<Vec<String>> {
+    let version = api_version.rsplit('/').next().unwrap_or_default();
+    let Some(type_name) = crate::schema::schema().kind_type(ctx.info.group, version, ctx.info.kind) else {
+        return Ok(Vec::new());
+    };
+    let unknown = crate::schema::schema().prune_unknown(type_name, obj);
+    if field_validation(ctx)? == "Warn" {
+        for f in &unknown {
+            ctx.warn(format!("unknown field {f:?}"));
+        }
+    }
+    Ok(unknown)
+}
+
+pub fn write_options(ctx: &Ctx, subresource: Option<&str>) -> WriteOptions {
     WriteOptions {
         dry_run: ctx.dry_run(),
         subresource: subresource.map(String::from),
+        manager: Some(field_manager(ctx)),
+        applied: false,
     }
+}
+
+/// `fieldManager`, else what upstream derives from the User-Agent: the text before the first `/`.
+fn field_manager(ctx: &Ctx) -> String {
+    if let Some(m) = ctx.query.get("fieldManager").filter(|m| !m.is_empty()) {
+        return m.to_string();
+    }
+    let ua = ctx
+        .headers
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    ua.split('/').next().unwrap_or_default().to_string()
 }
 
 /// New objects need their namespace to exist and not be terminating.
@@ -415,6 +480,7 @@ async fn bind_pod(store: &Store, ns: Option<&str>, pod: &str, binding: &Value, d
     let opts = WriteOptions {
         dry_run,
         subresource: Some("binding".into()),
+        ..Default::default()
     };
     store
         .update(ns, pod, &opts, |mut current| {

@@ -20,6 +20,33 @@ pub struct WriteOptions {
     pub dry_run: bool,
     /// The subresource written, if any (`status`, `scale`, ...).
     pub subresource: Option<String>,
+    /// The field manager recorded in managedFields (operation Update), if any.
+    pub manager: Option<String>,
+    /// Server-side apply already recorded ownership: no Update entry.
+    pub applied: bool,
+}
+
+/// Records `opts.manager` as owner of what this write set (upstream's FieldManager).
+fn track_fields(info: &ResourceInfo, old: Option<&Value>, new: Value, opts: &WriteOptions) -> Value {
+    use crate::schema::model::SchemaLookup;
+    let Some(manager) = opts.manager.as_deref().filter(|_| !opts.applied) else {
+        return new;
+    };
+    let schema = crate::schema::schema();
+    let version = info.storage_version();
+    let Some(type_name) = schema.kind_type(info.group, version, info.kind) else {
+        return new;
+    };
+    let now = now_rfc3339();
+    let api_version = info.api_version(version);
+    let ctx = crate::patch::ApplyContext {
+        manager,
+        force: false,
+        api_version: &api_version,
+        subresource: opts.subresource.as_deref(),
+        now: &now,
+    };
+    crate::patch::track_update(old, &new, &ctx, schema, type_name)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -138,6 +165,7 @@ impl Store {
         if !errs.is_empty() {
             return Err(ApiError::invalid(info.group, info.kind, &obj_name, &errs));
         }
+        let mut obj = track_fields(info, None, obj, opts);
         meta::tidy_metadata(&mut obj);
         if opts.dry_run {
             return Ok(obj);
@@ -173,6 +201,7 @@ impl Store {
             if !errs.is_empty() {
                 return Err(ApiError::invalid(info.group, info.kind, name, &errs));
             }
+            let mut new = track_fields(info, Some(&current), new, opts);
             meta::tidy_metadata(&mut new);
             // Finalizers all gone from an object being deleted: the delete completes now.
             if is_deleting(&new) && finalizers(&new).is_empty() {

@@ -103,7 +103,12 @@ impl Schema {
     /// The properties of `obj` (an instance of `type_name`) that the type does not declare, as upstream's
     /// strict decoding names them: `spec.template.spec.containers[0].imagee`, `metadata.labelz`.
     pub fn unknown_fields(&self, type_name: &str, obj: &serde_json::Value) -> Vec<String> {
-        unknown::unknown_fields(self, type_name, obj)
+        unknown::prune_unknown(self, type_name, &mut obj.clone())
+    }
+
+    /// Drops undeclared properties from `obj`, returning their paths.
+    pub fn prune_unknown(&self, type_name: &str, obj: &mut serde_json::Value) -> Vec<String> {
+        unknown::prune_unknown(self, type_name, obj)
     }
 }
 

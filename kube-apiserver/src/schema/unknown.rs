@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use super::{Schema, TypeRef};
 
-pub(super) fn unknown_fields(schema: &Schema, type_name: &str, obj: &Value) -> Vec<String> {
+/// Removes every undeclared property from `obj` (as typed decoding drops them) and returns
+/// their paths, for the strict error or the warnings.
+pub(super) fn prune_unknown(schema: &Schema, type_name: &str, obj: &mut Value) -> Vec<String> {
     let mut out = Vec::new();
     walk_object(schema, type_name, obj, "", &mut out);
     out
@@ -20,32 +22,37 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn walk_object(schema: &Schema, type_name: &str, value: &Value, path: &str, out: &mut Vec<String>) {
-    let (Some(def), Some(map)) = (schema.definition(type_name), value.as_object()) else {
+fn walk_object(schema: &Schema, type_name: &str, value: &mut Value, path: &str, out: &mut Vec<String>) {
+    let (Some(def), Some(map)) = (schema.definition(type_name), value.as_object_mut()) else {
         return;
     };
     if def.special.is_some() {
         return;
     }
-    for (key, child) in map {
-        let child_path = join(path, key);
-        match def.property(key) {
-            Some(prop) => walk_value(schema, &prop.meta.type_ref, child, &child_path, out),
-            None => out.push(child_path),
+    map.retain(|key, _| {
+        let known = def.property(key).is_some();
+        if !known {
+            out.push(join(path, key));
+        }
+        known
+    });
+    for (key, child) in map.iter_mut() {
+        if let Some(prop) = def.property(key) {
+            walk_value(schema, &prop.meta.type_ref, child, &join(path, key), out);
         }
     }
 }
 
-fn walk_value(schema: &Schema, type_ref: &TypeRef, value: &Value, path: &str, out: &mut Vec<String>) {
+fn walk_value(schema: &Schema, type_ref: &TypeRef, value: &mut Value, path: &str, out: &mut Vec<String>) {
     match (type_ref, value) {
-        (TypeRef::Object(name), _) => walk_object(schema, name, value, path, out),
+        (TypeRef::Object(name), value) => walk_object(schema, name, value, path, out),
         (TypeRef::Array(inner), Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in items.iter_mut().enumerate() {
                 walk_value(schema, inner, item, &format!("{path}[{i}]"), out);
             }
         }
         (TypeRef::Map(inner), Value::Object(map)) => {
-            for (key, item) in map {
+            for (key, item) in map.iter_mut() {
                 walk_value(schema, inner, item, &join(path, key), out);
             }
         }

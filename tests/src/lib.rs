@@ -2,7 +2,7 @@
 //! store or on a real etcd) on free ports in temporary directories, writes a kubeconfig,
 //! and runs real kubectl against them. Everything started is stopped on drop.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,15 +23,15 @@ pub fn free_port() -> u16 {
 /// The workspace's built binaries (`cargo build --workspace --bins` runs before the tests).
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/e2e-<hash> → target/<profile>/<name>
-    let dir = exe.parent().and_then(Path::parent).expect("target directory");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is not built; run `cargo build --workspace --bins` first",
-        path.display()
-    );
-    path
+    // Tests run from target/<profile>/deps/, binaries from target/<profile>/.
+    let dirs = exe.ancestors().skip(1).take(2);
+    let found = dirs.map(|d| d.join(name)).find(|p| p.exists());
+    found.unwrap_or_else(|| {
+        panic!(
+            "{name} is not built next to {}; run `cargo build --workspace --bins` first",
+            exe.display()
+        )
+    })
 }
 
 /// A throwaway etcd.
@@ -278,6 +278,20 @@ impl ApiServer {
             .stderr(Stdio::piped())
             .spawn()
             .expect("kubectl")
+    }
+
+    /// The server process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// A kube-rs client for this server.
+    pub async fn client(&self) -> kube::Client {
+        let kc = kube::config::Kubeconfig::read_from(&self.kubeconfig).expect("kubeconfig");
+        let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+            .await
+            .expect("config");
+        kube::Client::try_from(cfg).expect("client")
     }
 
     pub fn server_url(&self) -> String {

@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, one module per area.
 
+mod bad_input;
 mod durability;
 mod kube_client;
 mod kubectl;

@@ -33,20 +33,40 @@ impl EventType {
     }
 }
 
+/// An object as the cache holds it: the value (for selectors and views) and its compact
+/// JSON, serialized once per change and reused by every LIST and watcher.
+#[derive(Debug)]
+pub struct Cached {
+    pub value: Value,
+    pub json: bytes::Bytes,
+}
+
+impl std::ops::Deref for Cached {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        &self.value
+    }
+}
+
+pub fn cached(value: Value) -> Arc<Cached> {
+    let json = bytes::Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+    Arc::new(Cached { value, json })
+}
+
 #[derive(Debug)]
 pub struct CacheEvent {
     pub kind: EventType,
     /// The storage key relative to the resource prefix (`ns/name` or `name`).
     pub key: String,
     /// The object after the change (for a delete: its last state, at the delete's revision).
-    pub object: Arc<Value>,
+    pub object: Arc<Cached>,
     /// The object before the change, for filtered watches that must see transitions.
-    pub prev: Option<Arc<Value>>,
+    pub prev: Option<Arc<Cached>>,
     pub rv: Revision,
 }
 
 struct State {
-    objects: BTreeMap<String, Arc<Value>>,
+    objects: BTreeMap<String, Arc<Cached>>,
     history: VecDeque<Arc<CacheEvent>>,
     /// Every event after this revision is in `history`.
     oldest: Revision,
@@ -143,7 +163,7 @@ impl Cacher {
         let mut fresh = BTreeMap::new();
         for kv in &items {
             if let Some(v) = decode(kv) {
-                fresh.insert(self.relative(&kv.key), Arc::new(v));
+                fresh.insert(self.relative(&kv.key), cached(v));
             }
         }
         let mut st = self.state.write().unwrap_or_else(|p| p.into_inner());
@@ -156,11 +176,11 @@ impl Cacher {
                         &mut st,
                         EventType::Deleted,
                         k,
-                        with_rv((**prev).clone(), rv).into(),
+                        cached(with_rv(prev.value.clone(), rv)),
                         Some(prev.clone()),
                         rv,
                     ),
-                    Some(now) if now != prev => {
+                    Some(now) if now.json != prev.json => {
                         self.record(&mut st, EventType::Modified, k, now.clone(), Some(prev.clone()), rv)
                     }
                     _ => {}
@@ -187,7 +207,7 @@ impl Cacher {
             return;
         };
         let key = self.relative(&kv.key);
-        let obj = Arc::new(obj);
+        let obj = cached(obj);
         let mut st = self.state.write().unwrap_or_else(|p| p.into_inner());
         let prev = if kind == EventKind::Delete {
             st.objects.remove(&key)
@@ -220,8 +240,8 @@ impl Cacher {
         st: &mut State,
         kind: EventType,
         key: &str,
-        object: Arc<Value>,
-        prev: Option<Arc<Value>>,
+        object: Arc<Cached>,
+        prev: Option<Arc<Cached>>,
         rv: Revision,
     ) {
         let ev = Arc::new(CacheEvent {
@@ -262,7 +282,7 @@ impl Cacher {
     }
 
     /// Objects whose relative key starts with `within` (`ns/` or empty), with the revision.
-    pub fn list(&self, within: &str) -> (Vec<Arc<Value>>, Revision) {
+    pub fn list(&self, within: &str) -> (Vec<Arc<Cached>>, Revision) {
         let st = self.state.read().unwrap_or_else(|p| p.into_inner());
         let items = st
             .objects
@@ -273,7 +293,7 @@ impl Cacher {
         (items, st.rv)
     }
 
-    pub fn get(&self, key: &str) -> Option<Arc<Value>> {
+    pub fn get(&self, key: &str) -> Option<Arc<Cached>> {
         let st = self.state.read().unwrap_or_else(|p| p.into_inner());
         st.objects.get(key).cloned()
     }

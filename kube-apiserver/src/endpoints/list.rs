@@ -2,8 +2,8 @@
 //! paging and exact reads, from storage), continue tokens, and the watch event stream.
 
 use super::negotiate::{Encoding, View};
-use super::{Body, Ctx, respond_value, table};
-use crate::cacher::{CacheEvent, EventType, WatchStart};
+use super::{Body, Ctx, respond, respond_value, table};
+use crate::cacher::{CacheEvent, Cached, EventType, WatchStart, cached};
 use crate::errors::{ApiError, ApiResult, FieldError};
 use crate::registry::convert::to_version;
 use crate::registry::fields;
@@ -52,12 +52,37 @@ impl Filter {
     }
 }
 
-/// The list object for `items` (already in storage form).
-pub fn list_object(ctx: &Ctx, items: Vec<Value>, metadata: Value) -> Value {
+/// The list response for `items` (in storage form). The common case, a JSON list in the
+/// storage version, is assembled from each object's cached JSON without re-serializing.
+pub fn list_response(ctx: &Ctx, items: &[Arc<Cached>], metadata: Value) -> Response<Body> {
+    let api_version = ctx.api_version();
+    let same_version = ctx.info.api_version(ctx.info.storage_version()) == api_version;
+    if ctx.output.view == View::Object && ctx.output.encoding == (Encoding::Json { pretty: false }) && same_version {
+        let head = format!(
+            "{{\"kind\":\"{}List\",\"apiVersion\":\"{api_version}\",\"metadata\":{},\"items\":[",
+            ctx.info.kind, metadata
+        );
+        let size = head.len() + items.iter().map(|o| o.json.len() + 1).sum::<usize>() + 3;
+        let mut out = Vec::with_capacity(size);
+        out.extend_from_slice(head.as_bytes());
+        for (i, o) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&o.json);
+        }
+        out.extend_from_slice(b"]}\n");
+        return respond(200, super::negotiate::JSON, Bytes::from(out));
+    }
+    respond_value(200, &list_object(ctx, items, metadata), ctx.output.encoding)
+}
+
+/// The list object for `items`, in the request's version and view.
+fn list_object(ctx: &Ctx, items: &[Arc<Cached>], metadata: Value) -> Value {
     let api_version = ctx.api_version();
     let items: Vec<Value> = items
-        .into_iter()
-        .map(|o| to_version(o, ctx.info.kind, &api_version))
+        .iter()
+        .map(|o| to_version(o.value.clone(), ctx.info.kind, &api_version))
         .collect();
     match ctx.output.view {
         View::Table => table::for_objects(ctx, &items, metadata),
@@ -118,18 +143,17 @@ fn within(ns: Option<&str>) -> String {
 }
 
 /// A consistent snapshot from the watch cache, or from storage when the cache lags.
-pub async fn consistent_snapshot(api: &Api, store: &Store, ns: Option<&str>) -> ApiResult<(Vec<Value>, i64)> {
+pub async fn consistent_snapshot(api: &Api, store: &Store, ns: Option<&str>) -> ApiResult<(Vec<Arc<Cached>>, i64)> {
     let current = api
         .backend
         .current_revision()
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
     if store.cacher.wait_for_within(current, CONSISTENT_WAIT).await.is_ok() {
-        let (items, rv) = store.cacher.list(&within(ns));
-        return Ok((items.iter().map(|o| (**o).clone()).collect(), rv));
+        return Ok(store.cacher.list(&within(ns)));
     }
     let (page, objs) = store.list_storage(&within(ns), "", 0, 0).await?;
-    Ok((objs, page.revision))
+    Ok((objs.into_iter().map(cached).collect(), page.revision))
 }
 
 pub async fn list(api: &Api, store: &Store, ctx: Ctx) -> ApiResult<Response<Body>> {
@@ -199,21 +223,16 @@ pub async fn list(api: &Api, store: &Store, ctx: Ctx) -> ApiResult<Response<Body
     } else {
         let (items, rev) = match rv.as_str() {
             "" => consistent_snapshot(api, store, ns).await?,
-            "0" => {
-                let (items, rev) = store.cacher.list(&within(ns));
-                (items.iter().map(|o| (**o).clone()).collect(), rev)
-            }
+            "0" => store.cacher.list(&within(ns)),
             n => {
                 store.cacher.wait_for(parse_rv(n)?).await?;
-                let (items, rev) = store.cacher.list(&within(ns));
-                (items.iter().map(|o| (**o).clone()).collect(), rev)
+                store.cacher.list(&within(ns))
             }
         };
         let items = items.into_iter().filter(|o| filter.matches(info, o)).collect();
         (items, json!({"resourceVersion": rev.to_string()}))
     };
-    let body = list_object(&ctx, items, metadata);
-    Ok(respond_value(200, &body, ctx.output.encoding))
+    Ok(list_response(&ctx, &items, metadata))
 }
 
 /// Pages through storage until `limit` objects match, then returns a continue token.
@@ -224,7 +243,7 @@ async fn list_from_storage(
     revision: i64,
     limit: usize,
     cont: &str,
-) -> ApiResult<(Vec<Value>, Value)> {
+) -> ApiResult<(Vec<Arc<Cached>>, Value)> {
     let ns_within = within(ctx.namespace());
     let (mut rev, mut start) = (revision, String::new());
     if !cont.is_empty() {
@@ -242,7 +261,7 @@ async fn list_from_storage(
         rev = page.revision;
         remaining = page.remaining;
         let last_key = objs.last().map(|o| store.relative_key(o));
-        out.extend(objs.into_iter().filter(|o| filter.matches(ctx.info, o)));
+        out.extend(objs.into_iter().filter(|o| filter.matches(ctx.info, o)).map(cached));
         match last_key {
             Some(k) if remaining > 0 && (limit == 0 || out.len() < limit) => start = format!("{k}\u{0}"),
             Some(k) => {
@@ -265,7 +284,7 @@ async fn list_from_storage(
 
 /// What one watcher sees of a cache event, given its selectors: transitions into and out
 /// of the selection become ADDED and DELETED.
-fn visible(ev: &CacheEvent, ns_prefix: &str, filter: &Filter, info: &ResourceInfo) -> Option<(EventType, Arc<Value>)> {
+fn visible(ev: &CacheEvent, ns_prefix: &str, filter: &Filter, info: &ResourceInfo) -> Option<(EventType, Arc<Cached>)> {
     if !ev.key.starts_with(ns_prefix) {
         return None;
     }
@@ -287,13 +306,25 @@ struct EventEncoder {
     kind: &'static str,
     api_version: String,
     columns_sent: bool,
+    /// The request's version is the storage version: cached JSON can be sent as is.
+    same_version: bool,
     info: &'static ResourceInfo,
     group_version: String,
 }
 
 impl EventEncoder {
-    fn line(&mut self, ty: &str, obj: &Value) -> Bytes {
-        let obj = to_version(obj.clone(), self.kind, &self.api_version);
+    fn line(&mut self, ty: &str, cached: &Cached) -> Bytes {
+        if self.ctx_view == View::Object && self.same_version {
+            // The object's JSON is serialized once in the cache and shared by all watchers.
+            let mut b = Vec::with_capacity(cached.json.len() + ty.len() + 24);
+            b.extend_from_slice(b"{\"type\":\"");
+            b.extend_from_slice(ty.as_bytes());
+            b.extend_from_slice(b"\",\"object\":");
+            b.extend_from_slice(&cached.json);
+            b.extend_from_slice(b"}\n");
+            return Bytes::from(b);
+        }
+        let obj = to_version(cached.value.clone(), self.kind, &self.api_version);
         let object = match self.ctx_view {
             View::Object => obj,
             View::PartialMetadata => table::partial_metadata(&obj),
@@ -369,6 +400,7 @@ pub async fn watch(store: &Store, ctx: Ctx) -> ApiResult<Response<Body>> {
         kind: info.kind,
         api_version: ctx.api_version(),
         columns_sent: false,
+        same_version: info.api_version(info.storage_version()) == ctx.api_version(),
         info,
         group_version: ctx.api_version(),
     };

@@ -7,7 +7,7 @@ use crate::errors::{ApiError, ApiResult, FieldError};
 use crate::patch;
 use crate::registry::convert::to_version;
 use crate::registry::meta::{self, meta_mut};
-use crate::registry::store::{Store, WriteOptions};
+use crate::registry::store::Store;
 use crate::schema::model::SchemaLookup;
 use crate::state::Api;
 use http::Response;
@@ -133,10 +133,7 @@ async fn apply(api: &Api, store: &Store, ctx: Ctx, sub: Option<&str>, tname: &st
         }
         patch::ApplyError::Invalid(m) => ApiError::bad_request(m),
     };
-    let opts = WriteOptions {
-        applied: true,
-        ..write_options(&ctx, sub)
-    };
+    let opts = write_options(&ctx, sub);
     let result = store
         .update(ctx.namespace(), &name, &opts, |current| {
             let live = to_version(current, ctx.info.kind, &gv);

@@ -64,7 +64,7 @@ async fn get(store: &Store, ctx: Ctx) -> ApiResult<Response<Body>> {
         store
             .cacher
             .get(&rel)
-            .map(|o| (*o).clone())
+            .map(|o| o.value.clone())
             .ok_or_else(|| ApiError::not_found(ctx.info.group, ctx.info.resource, name))?
     } else {
         store.get(ctx.namespace(), name).await?
@@ -155,7 +155,11 @@ pub fn write_options(ctx: &Ctx, subresource: Option<&str>) -> WriteOptions {
         dry_run: ctx.dry_run(),
         subresource: subresource.map(String::from),
         manager: Some(field_manager(ctx)),
-        applied: false,
+        // Server-side apply records its own ownership.
+        applied: ctx.method == Method::PATCH
+            && ctx
+                .content_type()
+                .is_some_and(|ct| ct.starts_with("application/apply-patch")),
     }
 }
 
@@ -339,16 +343,19 @@ async fn delete_collection(api: &Api, store: &Store, ctx: Ctx) -> ApiResult<Resp
     let filter = list::Filter::from_query(ctx.info, &ctx.query)?;
     let (items, rv) = list::consistent_snapshot(api, store, ctx.namespace()).await?;
     let mut deleted = Vec::new();
-    for obj in items.iter().filter(|o| filter.matches(ctx.info, o)) {
+    for obj in items.iter().filter(|o| filter.matches(ctx.info, o)).map(|o| &o.value) {
         let ns = Some(meta::namespace(obj)).filter(|n| !n.is_empty());
         match store.delete(ns, meta::name(obj), &opts).await {
-            Ok(Deleted::Gone(o)) | Ok(Deleted::Pending(o)) => deleted.push(o),
+            Ok(Deleted::Gone(o)) | Ok(Deleted::Pending(o)) => deleted.push(crate::cacher::cached(o)),
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e),
         }
     }
-    let list = list::list_object(&ctx, deleted, json!({"resourceVersion": rv.to_string()}));
-    Ok(respond_value(200, &list, ctx.output.encoding))
+    Ok(list::list_response(
+        &ctx,
+        &deleted,
+        json!({"resourceVersion": rv.to_string()}),
+    ))
 }
 
 async fn subresource(api: &Api, store: &Store, ctx: Ctx, kind: Subresource) -> ApiResult<Response<Body>> {
@@ -586,10 +593,10 @@ async fn virtual_resource(api: &Api, ctx: Ctx) -> ApiResult<Response<Body>> {
             match ctx.path.name.as_deref() {
                 Some("etcd-0") => object_response(&ctx, 200, cs("etcd-0")),
                 Some(other) => Err(ApiError::not_found("", "componentstatuses", other)),
-                None => Ok(respond_value(
-                    200,
-                    &list::list_object(&ctx, vec![cs("etcd-0")], json!({})),
-                    ctx.output.encoding,
+                None => Ok(list::list_response(
+                    &ctx,
+                    &[crate::cacher::cached(cs("etcd-0"))],
+                    json!({}),
                 )),
             }
         }

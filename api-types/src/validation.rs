@@ -123,7 +123,7 @@ pub fn is_qualified_name(s: &str) -> Vec<String> {
     } else if name.len() > 63 {
         errs.push(format!("name part {}", max_len_msg(63)));
     }
-    if !name.is_empty() && !is_qualified_name_part(name) {
+    if !is_qualified_name_part(name) {
         errs.push(format!(
             "name part {}",
             regex_msg(
@@ -192,6 +192,160 @@ pub fn is_path_segment_name(s: &str) -> Vec<String> {
     errs
 }
 
+/// Port names (IANA_SVC_NAME): at most 15 of `[-a-z0-9]`, at least one letter, no `--`,
+/// no leading or trailing hyphen.
+pub fn is_valid_port_name(s: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if s.len() > 15 {
+        errs.push(max_len_msg(15));
+    }
+    if s.is_empty()
+        || !s
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+    {
+        errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string());
+    }
+    if !s.bytes().any(|c| c.is_ascii_lowercase()) {
+        errs.push("must contain at least one letter (a-z)".to_string());
+    }
+    if s.contains("--") {
+        errs.push("must not contain consecutive hyphens".to_string());
+    }
+    if s.starts_with('-') || s.ends_with('-') {
+        errs.push("must not begin or end with a hyphen".to_string());
+    }
+    errs
+}
+
+/// `1 <= port <= 65535`.
+pub fn is_valid_port_num(port: i64) -> Vec<String> {
+    is_in_range(port, 1, 65535)
+}
+
+pub fn is_in_range(v: i64, lo: i64, hi: i64) -> Vec<String> {
+    if (lo..=hi).contains(&v) {
+        Vec::new()
+    } else {
+        vec![format!("must be between {lo} and {hi}, inclusive")]
+    }
+}
+
+/// Environment variable names as v1.33 checks them (RelaxedEnvironmentVariableValidation is on):
+/// printable ASCII other than '='.
+pub fn is_relaxed_env_var_name(s: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if s.is_empty() {
+        errs.push("environment variable name must be non-empty".to_string());
+    }
+    if s.chars().any(|c| !(' '..='~').contains(&c) || c == '=') {
+        errs.push(
+            "a valid environment variable name must consist only of printable ASCII characters other than '='".into(),
+        );
+    }
+    errs
+}
+
+/// `[0-9]+%`
+pub fn is_valid_percent(s: &str) -> Vec<String> {
+    let digits = s.strip_suffix('%').unwrap_or("");
+    if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
+        return Vec::new();
+    }
+    vec![regex_msg(
+        "a valid percent string must be a numeric string followed by an ending '%'",
+        "[0-9]+%",
+        &["1%", "93%"],
+    )]
+}
+
+pub fn is_valid_ip(s: &str) -> Vec<String> {
+    if s.parse::<std::net::IpAddr>().is_ok() {
+        Vec::new()
+    } else {
+        vec!["must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)".to_string()]
+    }
+}
+
+pub fn is_valid_ipv4(s: &str) -> Vec<String> {
+    if s.parse::<std::net::Ipv4Addr>().is_ok() {
+        Vec::new()
+    } else {
+        vec!["must be a valid IPv4 address".to_string()]
+    }
+}
+
+pub fn is_valid_ipv6(s: &str) -> Vec<String> {
+    if s.parse::<std::net::Ipv6Addr>().is_ok() {
+        Vec::new()
+    } else {
+        vec!["must be a valid IPv6 address".to_string()]
+    }
+}
+
+/// An address, and the prefix length fitting it.
+pub fn is_valid_cidr(s: &str) -> Vec<String> {
+    let ok = s.split_once('/').is_some_and(|(ip, len)| {
+        let max = match ip.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(_)) => 32,
+            Ok(std::net::IpAddr::V6(_)) => 128,
+            Err(_) => return false,
+        };
+        !len.is_empty() && len.bytes().all(|c| c.is_ascii_digit()) && len.parse::<u32>().is_ok_and(|n| n <= max)
+    });
+    if ok {
+        Vec::new()
+    } else {
+        vec!["must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)".to_string()]
+    }
+}
+
+/// Upstream's message for a string that is not a quantity.
+pub const QUANTITY_FORMAT_ERROR: &str =
+    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+
+/// The value of a resource quantity (`100m`, `1.5Gi`, `2e3`), or None when it is not one.
+pub fn parse_quantity(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let num_end = s
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && (c == '+' || c == '-'))))
+        .map_or(s.len(), |(i, _)| i);
+    let (num, suffix) = s.split_at(num_end);
+    let digits = num.trim_start_matches(['+', '-']);
+    if !digits.bytes().any(|c| c.is_ascii_digit()) || digits.matches('.').count() > 1 {
+        return None;
+    }
+    let base: f64 = num.parse().ok()?;
+    let mult = match suffix {
+        "" => 1.0,
+        "n" => 1e-9,
+        "u" => 1e-6,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024f64,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        exp => {
+            let e = exp.strip_prefix(['e', 'E'])?;
+            let n = e.trim_start_matches(['+', '-']);
+            if n.is_empty() || !n.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            10f64.powi(e.parse::<i32>().ok()?)
+        }
+    };
+    Some(base * mult)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +378,41 @@ mod tests {
         assert!(is_config_map_key("a.b_C-1").is_empty());
         assert!(!is_config_map_key("a b").is_empty());
         assert!(!is_path_segment_name("a/b").is_empty());
+        assert_eq!(is_qualified_name("").len(), 2);
+    }
+
+    #[test]
+    fn ports_env_percent_ip_quantity() {
+        assert!(is_valid_port_name("http").is_empty());
+        assert_eq!(
+            is_valid_port_name("-Bad--name-too-long"),
+            [
+                "must be no more than 15 characters",
+                "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)",
+                "must not contain consecutive hyphens",
+                "must not begin or end with a hyphen"
+            ]
+        );
+        assert_eq!(is_valid_port_name("123"), ["must contain at least one letter (a-z)"]);
+        assert_eq!(is_valid_port_num(0), ["must be between 1 and 65535, inclusive"]);
+        assert!(is_relaxed_env_var_name("1-A.b c").is_empty());
+        assert_eq!(is_relaxed_env_var_name("A=B").len(), 1);
+        assert!(is_valid_percent("25%").is_empty());
+        assert_eq!(
+            is_valid_percent("x%"),
+            [
+                "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"
+            ]
+        );
+        assert!(is_valid_ip("10.0.0.1").is_empty() && is_valid_ip("::1").is_empty());
+        assert!(!is_valid_ip("10.0.0").is_empty());
+        assert!(is_valid_cidr("10.0.0.0/24").is_empty());
+        assert!(!is_valid_cidr("10.0.0.0/33").is_empty());
+        assert_eq!(parse_quantity("100m"), Some(0.1));
+        assert_eq!(parse_quantity("1Gi"), Some(1024f64.powi(3)));
+        assert_eq!(parse_quantity("2e3"), Some(2000.0));
+        assert_eq!(parse_quantity("-1"), Some(-1.0));
+        assert_eq!(parse_quantity("abc"), None);
+        assert_eq!(parse_quantity("1Q"), None);
     }
 }

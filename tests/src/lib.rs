@@ -294,6 +294,33 @@ impl ApiServer {
         kube::Client::try_from(cfg).expect("client")
     }
 
+    /// One raw HTTPS request as the admin, with curl; returns (status code, body).
+    pub fn request(&self, method: &str, path: &str, content_type: &str, body: Option<&str>) -> (u16, String) {
+        let dir = self.dir.path();
+        let out_file = dir.join(format!("curl-out-{}", free_port()));
+        let mut cmd = Command::new("curl");
+        cmd.args(["-s", "-o", &out_file.to_string_lossy(), "-w", "%{http_code}"])
+            .args(["--cacert", &self.ca_file().to_string_lossy()])
+            .args([
+                "-H",
+                &format!("Authorization: Bearer {ADMIN_TOKEN}"),
+                "-H",
+                &format!("Content-Type: {content_type}"),
+            ])
+            .args(["-X", method, &format!("{}{path}", self.server_url())]);
+        let body_file = dir.join(format!("curl-body-{}", free_port()));
+        if let Some(b) = body {
+            std::fs::write(&body_file, b).expect("body file");
+            cmd.args(["--data-binary", &format!("@{}", body_file.display())]);
+        }
+        let out = cmd.output().expect("curl (installed by deploy/install.sh)");
+        let code = String::from_utf8_lossy(&out.stdout).parse().unwrap_or(0);
+        let text = std::fs::read_to_string(&out_file).unwrap_or_default();
+        let _ = std::fs::remove_file(&out_file);
+        let _ = std::fs::remove_file(&body_file);
+        (code, text)
+    }
+
     pub fn server_url(&self) -> String {
         format!("https://127.0.0.1:{}", self.port)
     }

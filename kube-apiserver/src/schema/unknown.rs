@@ -29,17 +29,19 @@ fn walk_object(schema: &Schema, type_name: &str, value: &mut Value, path: &str, 
     if def.special.is_some() {
         return;
     }
-    map.retain(|key, _| {
-        let known = def.property(key).is_some();
-        if !known {
-            out.push(join(path, key));
-        }
-        known
-    });
+    // Report in document order (as upstream's strict decoder does), then drop.
+    let mut unknown = Vec::new();
     for (key, child) in map.iter_mut() {
-        if let Some(prop) = def.property(key) {
-            walk_value(schema, &prop.meta.type_ref, child, &join(path, key), out);
+        match def.property(key) {
+            Some(prop) => walk_value(schema, &prop.meta.type_ref, child, &join(path, key), out),
+            None => {
+                out.push(join(path, key));
+                unknown.push(key.clone());
+            }
         }
+    }
+    if !unknown.is_empty() {
+        map.retain(|key, _| !unknown.contains(key));
     }
 }
 

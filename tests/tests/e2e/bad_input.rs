@@ -1,32 +1,8 @@
 //! Bad input gets a precise 4xx `Status` and changes nothing: malformed bodies, oversized
 //! bodies, unknown resources and groups, kind and namespace mismatches, invalid objects.
 
-use e2e::{ADMIN_TOKEN, ApiServer, Store};
+use e2e::{ApiServer, Store};
 use serde_json::Value;
-use std::process::Command;
-
-/// One raw request with curl; returns (status code, body).
-fn request(s: &ApiServer, method: &str, path: &str, content_type: &str, body: Option<&str>) -> (u16, String) {
-    let dir = s.dir.path();
-    let body_file = dir.join("body");
-    let mut cmd = Command::new("curl");
-    cmd.args(["-s", "-o", &dir.join("out").to_string_lossy(), "-w", "%{http_code}"])
-        .args(["--cacert", &s.ca_file().to_string_lossy()])
-        .args([
-            "-H",
-            &format!("Authorization: Bearer {ADMIN_TOKEN}"),
-            "-H",
-            &format!("Content-Type: {content_type}"),
-        ])
-        .args(["-X", method, &format!("{}{path}", s.server_url())]);
-    if let Some(b) = body {
-        std::fs::write(&body_file, b).expect("body file");
-        cmd.args(["--data-binary", &format!("@{}", body_file.display())]);
-    }
-    let out = cmd.output().expect("curl (installed by deploy/install.sh)");
-    let code = String::from_utf8_lossy(&out.stdout).parse().unwrap_or(0);
-    (code, std::fs::read_to_string(dir.join("out")).unwrap_or_default())
-}
 
 fn status(body: &str) -> Value {
     let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
@@ -41,7 +17,7 @@ fn bad_input_is_refused_precisely() {
     let s = ApiServer::start(Store::Embedded);
     let json = "application/json";
 
-    let (code, body) = request(&s, "POST", CM_PATH, json, Some("{\"metadata\": {"));
+    let (code, body) = s.request("POST", CM_PATH, json, Some("{\"metadata\": {"));
     assert_eq!(code, 400, "{body}");
     assert_eq!(status(&body)["reason"], "BadRequest");
 
@@ -49,21 +25,21 @@ fn bad_input_is_refused_precisely() {
         "{{\"metadata\":{{\"name\":\"big\"}},\"data\":{{\"k\":\"{}\"}}}}",
         "x".repeat(3 * 1024 * 1024 + 10)
     );
-    let (code, body) = request(&s, "POST", CM_PATH, json, Some(&big));
+    let (code, body) = s.request("POST", CM_PATH, json, Some(&big));
     assert_eq!(code, 413, "{body}");
     assert_eq!(status(&body)["message"], "Request entity too large: limit is 3145728");
 
-    let (code, body) = request(&s, "GET", "/api/v1/namespaces/default/widgets", json, None);
+    let (code, body) = s.request("GET", "/api/v1/namespaces/default/widgets", json, None);
     assert_eq!(code, 404);
     assert_eq!(
         status(&body)["message"],
         "the server could not find the requested resource"
     );
-    let (code, body) = request(&s, "GET", "/apis/nonexistent.io/v1/things", json, None);
+    let (code, body) = s.request("GET", "/apis/nonexistent.io/v1/things", json, None);
     assert_eq!((code, body.as_str()), (404, "404 page not found\n"));
 
     let secret = r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"}}"#;
-    let (code, body) = request(&s, "POST", CM_PATH, json, Some(secret));
+    let (code, body) = s.request("POST", CM_PATH, json, Some(secret));
     assert_eq!(code, 400, "{body}");
     assert!(
         status(&body)["message"]
@@ -74,7 +50,7 @@ fn bad_input_is_refused_precisely() {
     );
 
     let other_ns = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"kube-system"}}"#;
-    let (code, body) = request(&s, "POST", CM_PATH, json, Some(other_ns));
+    let (code, body) = s.request("POST", CM_PATH, json, Some(other_ns));
     assert_eq!(code, 400);
     assert_eq!(
         status(&body)["message"],
@@ -82,7 +58,7 @@ fn bad_input_is_refused_precisely() {
     );
 
     let invalid = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Bad_Name"},"data":{"a b":"c"}}"#;
-    let (code, body) = request(&s, "POST", CM_PATH, json, Some(invalid));
+    let (code, body) = s.request("POST", CM_PATH, json, Some(invalid));
     assert_eq!(code, 422, "{body}");
     let st = status(&body);
     assert_eq!(st["reason"], "Invalid");
@@ -96,15 +72,14 @@ fn bad_input_is_refused_precisely() {
     assert_eq!(fields, ["metadata.name", "data[a b]"]);
 
     let pod = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"},"spec":{"containers":[{"name":"c"}]}}"#;
-    let (code, body) = request(&s, "POST", "/api/v1/namespaces/default/pods", json, Some(pod));
+    let (code, body) = s.request("POST", "/api/v1/namespaces/default/pods", json, Some(pod));
     assert_eq!(code, 422);
     assert_eq!(
         status(&body)["message"],
         "Pod \"x\" is invalid: spec.containers[0].image: Required value"
     );
 
-    let (code, body) = request(
-        &s,
+    let (code, body) = s.request(
         "POST",
         "/api/v1/namespaces/nope/configmaps",
         json,
@@ -113,10 +88,10 @@ fn bad_input_is_refused_precisely() {
     assert_eq!(code, 404);
     assert_eq!(status(&body)["message"], "namespaces \"nope\" not found");
 
-    let (code, body) = request(&s, "PATCH", &format!("{CM_PATH}/x"), "text/plain", Some("{}"));
+    let (code, body) = s.request("PATCH", &format!("{CM_PATH}/x"), "text/plain", Some("{}"));
     assert_eq!(code, 415, "{body}");
 
-    let (code, body) = request(&s, "GET", &format!("{CM_PATH}?resourceVersionMatch=Exact"), json, None);
+    let (code, body) = s.request("GET", &format!("{CM_PATH}?resourceVersionMatch=Exact"), json, None);
     assert_eq!(code, 422);
     assert!(
         status(&body)["message"]
@@ -125,7 +100,7 @@ fn bad_input_is_refused_precisely() {
             .contains("resourceVersionMatch is forbidden unless resourceVersion is provided")
     );
 
-    let (code, _) = request(&s, "GET", &format!("{CM_PATH}?labelSelector=a%20in%20b"), json, None);
+    let (code, _) = s.request("GET", &format!("{CM_PATH}?labelSelector=a%20in%20b"), json, None);
     assert_eq!(code, 400);
 
     // Nothing of the refused requests was stored.

@@ -4,3 +4,4 @@ mod bad_input;
 mod durability;
 mod kube_client;
 mod kubectl;
+mod list_semantics;

@@ -427,13 +427,14 @@ pub async fn watch(store: &Store, ctx: Ctx) -> ApiResult<Response<Body>> {
                     return;
                 }
                 let deadline = tokio::time::Instant::now() + timeout;
-                let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_EVERY, BOOKMARK_EVERY);
+                let mut next_bookmark = next_bookmark_time(deadline);
                 loop {
                     tokio::select! {
                         _ = tokio::time::sleep_until(deadline) => return,
                         _ = tx.closed() => return,
-                        _ = ticker.tick(), if bookmarks => {
+                        _ = tokio::time::sleep_until(next_bookmark), if bookmarks => {
                             if tx.send(enc.bookmark(last_rv, false)).await.is_err() { return; }
+                            next_bookmark = next_bookmark_time(deadline);
                         }
                         ev = sub.live.recv() => match ev {
                             Ok(ev) => {
@@ -466,6 +467,16 @@ pub async fn watch(store: &Store, ctx: Ctx) -> ApiResult<Response<Body>> {
         http::HeaderValue::from_static("no-cache, private"),
     );
     Ok(resp)
+}
+
+/// Upstream's schedule: a bookmark a minute, and one 2s before the watch times out.
+fn next_bookmark_time(deadline: tokio::time::Instant) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    let heartbeat = now + BOOKMARK_EVERY;
+    match deadline.checked_sub(Duration::from_secs(2)) {
+        Some(pre) if pre > now && pre < heartbeat => pre,
+        _ => heartbeat,
+    }
 }
 
 fn tokio_stream_from(mut rx: tokio::sync::mpsc::Receiver<Bytes>) -> impl futures::Stream<Item = Bytes> {

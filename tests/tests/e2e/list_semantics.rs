@@ -140,4 +140,27 @@ fn resource_versions_selectors_and_watch_transitions() {
     );
     let (code, _) = get(&s, &format!("{CMS}?sendInitialEvents=true"));
     assert_eq!(code, 422);
+
+    // With bookmarks allowed, a bookmark carrying the current revision comes 2s before the timeout.
+    let (code, body) = s.request(
+        "GET",
+        &format!("{CMS}?watch=true&timeoutSeconds=3&allowWatchBookmarks=true&resourceVersion={rv_b}"),
+        "application/json",
+        None,
+    );
+    assert_eq!(code, 200);
+    let last: Value = body
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or(Value::Null);
+    assert_eq!(last["type"], "BOOKMARK", "{body}");
+    assert!(
+        last["object"]["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|r| r.parse::<i64>().ok())
+            .unwrap_or(0)
+            > rv_b,
+        "{body}"
+    );
 }

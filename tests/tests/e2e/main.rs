@@ -5,3 +5,4 @@ mod durability;
 mod kube_client;
 mod kubectl;
 mod list_semantics;
+mod object_semantics;

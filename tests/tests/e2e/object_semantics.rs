@@ -1,0 +1,172 @@
+//! Object semantics over the wire: generateName, generation, finalizers and deletionTimestamp,
+//! graceful pod deletion, pods/binding, pods/eviction, status and scale subresources, and a
+//! terminating namespace refusing new objects.
+
+use e2e::{ApiServer, Store};
+use serde_json::{Value, json};
+
+fn call(s: &ApiServer, method: &str, path: &str, ct: &str, body: Option<Value>) -> (u16, Value) {
+    let text = body.map(|b| b.to_string());
+    let (code, out) = s.request(method, path, ct, text.as_deref());
+    (code, serde_json::from_str(&out).unwrap_or(Value::Null))
+}
+
+const JSON: &str = "application/json";
+const MERGE: &str = "application/merge-patch+json";
+const PODS: &str = "/api/v1/namespaces/default/pods";
+
+fn pod(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}})
+}
+
+#[test]
+fn object_lifecycle_and_subresources() {
+    let s = ApiServer::start(Store::Embedded);
+
+    // generateName and uid.
+    let (code, cm) = call(
+        &s,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        JSON,
+        Some(json!({"metadata": {"generateName": "gen-"}})),
+    );
+    assert_eq!(code, 201);
+    let name = cm["metadata"]["name"].as_str().unwrap_or_default();
+    assert!(name.starts_with("gen-") && name.len() == 9, "{name}");
+    assert_eq!(cm["metadata"]["uid"].as_str().map(str::len), Some(36));
+
+    // Finalizers hold a delete until they are removed.
+    let (_, _) = call(
+        &s,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        JSON,
+        Some(json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}})),
+    );
+    let (code, held) = call(&s, "DELETE", "/api/v1/namespaces/default/configmaps/held", JSON, None);
+    assert_eq!(code, 200);
+    assert!(held["metadata"]["deletionTimestamp"].is_string(), "{held}");
+    let (code, _) = call(&s, "GET", "/api/v1/namespaces/default/configmaps/held", JSON, None);
+    assert_eq!(code, 200);
+    let (code, _) = call(
+        &s,
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/held",
+        MERGE,
+        Some(json!({"metadata": {"finalizers": null}})),
+    );
+    assert_eq!(code, 200);
+    let (code, _) = call(&s, "GET", "/api/v1/namespaces/default/configmaps/held", JSON, None);
+    assert_eq!(code, 404);
+
+    // Generation follows spec changes only; status goes through its subresource only.
+    s.ok(&["create", "deployment", "web", "--image=nginx:1.25"]);
+    let dpath = "/apis/apps/v1/namespaces/default/deployments/web";
+    let (_, d) = call(
+        &s,
+        "PATCH",
+        dpath,
+        MERGE,
+        Some(json!({"metadata": {"labels": {"x": "y"}}, "status": {"replicas": 7}})),
+    );
+    assert_eq!(d["metadata"]["generation"], 1);
+    assert!(
+        d["status"].get("replicas").is_none(),
+        "main resource writes ignore status: {d}"
+    );
+    let (_, d) = call(
+        &s,
+        "PATCH",
+        &format!("{dpath}/status"),
+        MERGE,
+        Some(json!({"status": {"replicas": 7}, "spec": {"replicas": 9}})),
+    );
+    assert_eq!(
+        (d["status"]["replicas"].as_i64(), d["spec"]["replicas"].as_i64()),
+        (Some(7), Some(1))
+    );
+    let (_, scale) = call(&s, "GET", &format!("{dpath}/scale"), JSON, None);
+    assert_eq!(
+        (scale["kind"].as_str(), scale["status"]["selector"].as_str()),
+        (Some("Scale"), Some("app=web"))
+    );
+    let (_, scaled) = call(
+        &s,
+        "PATCH",
+        &format!("{dpath}/scale"),
+        MERGE,
+        Some(json!({"spec": {"replicas": 4}})),
+    );
+    assert_eq!(scaled["spec"]["replicas"], 4);
+    let (_, d) = call(&s, "GET", dpath, JSON, None);
+    assert_eq!(
+        (d["spec"]["replicas"].as_i64(), d["metadata"]["generation"].as_i64()),
+        (Some(4), Some(2))
+    );
+
+    // Binding assigns a node once and marks the pod scheduled.
+    call(&s, "POST", PODS, JSON, Some(pod("bound")));
+    let binding = json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "bound"}, "target": {"kind": "Node", "name": "node-1"}});
+    let (code, _) = call(
+        &s,
+        "POST",
+        &format!("{PODS}/bound/binding"),
+        JSON,
+        Some(binding.clone()),
+    );
+    assert_eq!(code, 201);
+    let (code, again) = call(&s, "POST", &format!("{PODS}/bound/binding"), JSON, Some(binding));
+    assert_eq!(code, 409, "{again}");
+    let (_, p) = call(&s, "GET", &format!("{PODS}/bound"), JSON, None);
+    assert_eq!(p["spec"]["nodeName"], "node-1");
+    let scheduled = p["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["type"] == "PodScheduled" && c["status"] == "True");
+    assert!(scheduled, "{p}");
+
+    // A pod on a node is deleted gracefully; grace period 0 removes it.
+    let (code, p) = call(&s, "DELETE", &format!("{PODS}/bound"), JSON, None);
+    assert_eq!(code, 200);
+    assert_eq!(p["metadata"]["deletionGracePeriodSeconds"], 30);
+    let (code, _) = call(&s, "GET", &format!("{PODS}/bound"), JSON, None);
+    assert_eq!(code, 200, "still there while the kubelet would stop it");
+    let (code, gone) = call(
+        &s,
+        "DELETE",
+        &format!("{PODS}/bound"),
+        JSON,
+        Some(json!({"gracePeriodSeconds": 0})),
+    );
+    assert_eq!((code, gone["status"].as_str()), (200, Some("Success")));
+    let (code, _) = call(&s, "GET", &format!("{PODS}/bound"), JSON, None);
+    assert_eq!(code, 404);
+
+    // Eviction deletes the pod.
+    call(&s, "POST", PODS, JSON, Some(pod("evicted")));
+    let eviction =
+        json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "evicted", "namespace": "default"}});
+    let (code, _) = call(&s, "POST", &format!("{PODS}/evicted/eviction"), JSON, Some(eviction));
+    assert_eq!(code, 201);
+    let (code, _) = call(&s, "GET", &format!("{PODS}/evicted"), JSON, None);
+    assert_eq!(code, 404);
+
+    // A terminating namespace takes no new objects.
+    s.ok(&["create", "ns", "leaving"]);
+    let (code, ns) = call(&s, "DELETE", "/api/v1/namespaces/leaving", JSON, None);
+    assert_eq!((code, ns["status"]["phase"].as_str()), (200, Some("Terminating")));
+    let (code, err) = call(
+        &s,
+        "POST",
+        "/api/v1/namespaces/leaving/configmaps",
+        JSON,
+        Some(json!({"metadata": {"name": "late"}})),
+    );
+    assert_eq!(code, 403, "{err}");
+    assert_eq!(
+        err["message"],
+        "configmaps \"late\" is forbidden: unable to create new content in namespace leaving because it is being terminated"
+    );
+}

@@ -2,6 +2,7 @@
 //! turning results and errors into responses.
 
 pub mod discovery;
+pub mod eviction;
 pub mod list;
 pub mod negotiate;
 pub mod patch;

@@ -368,7 +368,7 @@ async fn subresource(api: &Api, store: &Store, ctx: Ctx, kind: Subresource) -> A
         }
         (Subresource::Scale, _) => scale(api, store, ctx).await,
         (Subresource::Binding, Method::POST) => bind(store, ctx).await,
-        (Subresource::Eviction, Method::POST) => evict(store, ctx).await,
+        (Subresource::Eviction, Method::POST) => super::eviction::evict(api, store, ctx).await,
         (Subresource::Finalize, Method::PUT) => finalize(store, ctx).await,
         (Subresource::EphemeralContainers | Subresource::Resize, Method::GET) => get(store, ctx).await,
         (Subresource::Connect, _) => Err(ApiError::new(
@@ -526,36 +526,13 @@ fn set_condition(obj: &mut Value, cond: Value) {
     }
 }
 
-fn created_status() -> Value {
+pub fn created_status() -> Value {
     json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
 }
 
 async fn bind(store: &Store, ctx: Ctx) -> ApiResult<Response<Body>> {
     let binding = negotiate::decode_body(ctx.content_type(), &ctx.body)?;
     bind_pod(store, ctx.namespace(), name_of(&ctx), &binding, ctx.dry_run()).await?;
-    Ok(respond_value(201, &created_status(), ctx.output.encoding))
-}
-
-async fn evict(store: &Store, ctx: Ctx) -> ApiResult<Response<Body>> {
-    let eviction = negotiate::decode_body(ctx.content_type(), &ctx.body)?;
-    let name = name_of(&ctx).to_string();
-    let mut opts = DeleteOptions {
-        dry_run: ctx.dry_run(),
-        ..Default::default()
-    };
-    if let Some(d) = eviction.get("deleteOptions") {
-        opts.grace_period = d.get("gracePeriodSeconds").and_then(Value::as_i64);
-        opts.propagation = d.get("propagationPolicy").and_then(Value::as_str).map(String::from);
-        opts.precondition_uid = d
-            .pointer("/preconditions/uid")
-            .and_then(Value::as_str)
-            .map(String::from);
-        opts.precondition_rv = d
-            .pointer("/preconditions/resourceVersion")
-            .and_then(Value::as_str)
-            .map(String::from);
-    }
-    store.delete(ctx.namespace(), &name, &opts).await?;
     Ok(respond_value(201, &created_status(), ctx.output.encoding))
 }
 

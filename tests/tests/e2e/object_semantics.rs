@@ -153,6 +153,53 @@ fn object_lifecycle_and_subresources() {
     let (code, _) = call(&s, "GET", &format!("{PODS}/evicted"), JSON, None);
     assert_eq!(code, 404);
 
+    // Eviction of a running pod respects its PodDisruptionBudget.
+    let mut guarded = pod("guarded");
+    guarded["metadata"]["labels"] = json!({"app": "g"});
+    call(&s, "POST", PODS, JSON, Some(guarded));
+    call(
+        &s,
+        "PATCH",
+        &format!("{PODS}/guarded/status"),
+        MERGE,
+        Some(json!({"status": {"phase": "Running"}})),
+    );
+    let pdbs = "/apis/policy/v1/namespaces/default/poddisruptionbudgets";
+    let pdb =
+        json!({"metadata": {"name": "g"}, "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "g"}}}});
+    let (code, body) = call(&s, "POST", pdbs, JSON, Some(pdb));
+    assert_eq!(code, 201, "{body}");
+    let evict = || {
+        let eviction = json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "guarded"}});
+        call(&s, "POST", &format!("{PODS}/guarded/eviction"), JSON, Some(eviction))
+    };
+    let (code, refused) = evict();
+    assert_eq!(
+        (code, refused["reason"].as_str()),
+        (429, Some("TooManyRequests")),
+        "{refused}"
+    );
+    assert_eq!(
+        refused["details"]["causes"][0]["message"],
+        "The disruption budget g is still being processed by the server."
+    );
+    let status = |allowed: i64| json!({"status": {"observedGeneration": 1, "disruptionsAllowed": allowed, "desiredHealthy": 1, "currentHealthy": 1, "expectedPods": 1}});
+    call(&s, "PATCH", &format!("{pdbs}/g/status"), MERGE, Some(status(0)));
+    let (code, refused) = evict();
+    assert_eq!(code, 429);
+    assert_eq!(
+        refused["details"]["causes"][0]["message"],
+        "The disruption budget g needs 1 healthy pods and has 1 currently"
+    );
+    call(&s, "PATCH", &format!("{pdbs}/g/status"), MERGE, Some(status(1)));
+    let (code, _) = evict();
+    assert_eq!(code, 201);
+    let (_, charged) = call(&s, "GET", &format!("{pdbs}/g"), JSON, None);
+    assert_eq!(charged["status"]["disruptionsAllowed"], 0);
+    assert!(charged["status"]["disruptedPods"]["guarded"].is_string(), "{charged}");
+    let (code, _) = call(&s, "GET", &format!("{PODS}/guarded"), JSON, None);
+    assert_eq!(code, 404);
+
     // A terminating namespace takes no new objects.
     s.ok(&["create", "ns", "leaving"]);
     let (code, ns) = call(&s, "DELETE", "/api/v1/namespaces/leaving", JSON, None);

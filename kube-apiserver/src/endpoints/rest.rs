@@ -226,12 +226,19 @@ pub async fn create_object(api: &Api, store: &Store, ctx: &Ctx, mut obj: Value) 
             .namespace()
             .ok_or_else(|| ApiError::bad_request("a namespace is required for this resource"))?;
         ensure_namespace(api, info, ns, meta::name(&obj)).await?;
+        // Admission (address allocation) records the object's namespace.
+        meta_mut(&mut obj).insert("namespace".into(), json!(ns));
     }
-    crate::registry::services::admit_create(api, info, &mut obj, ctx.dry_run()).await?;
-    let result = store
-        .create(ctx.namespace(), obj.clone(), &write_options(ctx, None))
-        .await;
-    if result.is_err() {
+    let admitted = crate::registry::services::admit_create(api, info, &mut obj, ctx.dry_run()).await;
+    let result = match admitted {
+        Ok(()) => {
+            store
+                .create(ctx.namespace(), obj.clone(), &write_options(ctx, None))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    if result.is_err() && !ctx.dry_run() {
         crate::registry::services::release(api, info, &obj).await;
     }
     result

@@ -200,6 +200,51 @@ fn object_lifecycle_and_subresources() {
     let (code, _) = call(&s, "GET", &format!("{PODS}/guarded"), JSON, None);
     assert_eq!(code, 404);
 
+    // ClusterIP and NodePort allocation refuses addresses and ports already taken.
+    let svc = |name: &str, ip: &str, node_port: u16| {
+        json!({"metadata": {"name": name}, "spec": {"type": "NodePort", "clusterIP": ip, "selector": {"app": "x"},
+               "ports": [{"port": 80, "nodePort": node_port}]}})
+    };
+    let svcs = "/api/v1/namespaces/default/services";
+    let (code, first) = call(&s, "POST", svcs, JSON, Some(svc("s1", "10.96.0.50", 30080)));
+    assert_eq!(code, 201, "{first}");
+    let (code, dup_ip) = call(&s, "POST", svcs, JSON, Some(svc("s2", "10.96.0.50", 30081)));
+    assert_eq!(code, 422);
+    assert!(
+        dup_ip["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("provided IP is already allocated"),
+        "{dup_ip}"
+    );
+    let (code, dup_port) = call(&s, "POST", svcs, JSON, Some(svc("s3", "", 30080)));
+    assert_eq!(code, 422);
+    assert!(
+        dup_port["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("provided port is already allocated"),
+        "{dup_port}"
+    );
+    let (code, auto) = call(&s, "POST", svcs, JSON, Some(svc("s4", "", 0)));
+    assert_eq!(code, 201, "{auto}");
+    assert!(
+        auto["spec"]["ports"][0]["nodePort"]
+            .as_u64()
+            .is_some_and(|p| (30000..=32767).contains(&p))
+    );
+    // Deleting a Service frees its address.
+    call(&s, "DELETE", &format!("{svcs}/s1"), JSON, None);
+    let (code, reused) = call(&s, "POST", svcs, JSON, Some(svc("s5", "10.96.0.50", 30080)));
+    assert_eq!(code, 201, "{reused}");
+
+    // Server-side dry run answers the object and stores nothing.
+    assert_eq!(
+        s.ok(&["create", "cm", "dry", "--dry-run=server"]).trim(),
+        "configmap/dry created (server dry run)"
+    );
+    assert!(s.fails(&["get", "cm", "dry"]).contains("NotFound"));
+
     // A terminating namespace takes no new objects.
     s.ok(&["create", "ns", "leaving"]);
     let (code, ns) = call(&s, "DELETE", "/api/v1/namespaces/leaving", JSON, None);

@@ -309,7 +309,6 @@ struct EventEncoder {
     /// The request's version is the storage version: cached JSON can be sent as is.
     same_version: bool,
     info: &'static ResourceInfo,
-    group_version: String,
 }
 
 impl EventEncoder {
@@ -331,7 +330,6 @@ impl EventEncoder {
             View::Table => {
                 let t = table::build(
                     self.info,
-                    &self.group_version,
                     std::slice::from_ref(&obj),
                     json!({"resourceVersion": meta::resource_version(&obj)}),
                     !self.columns_sent,
@@ -402,7 +400,6 @@ pub async fn watch(store: &Store, ctx: Ctx) -> ApiResult<Response<Body>> {
         columns_sent: false,
         same_version: info.api_version(info.storage_version()) == ctx.api_version(),
         info,
-        group_version: ctx.api_version(),
     };
     let ns_prefix = within(ctx.namespace());
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);

@@ -163,7 +163,7 @@ async fn route(
     let user = api
         .auth
         .authenticate(parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()))?;
-    if let Some(resp) = system::serve(&api, &parts, &query, pretty).await {
+    if let Some(resp) = system::serve(&api, &parts, &query).await {
         return Ok(resp);
     }
     let path = parts.uri.path();

@@ -131,7 +131,8 @@ pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> ApiResult<Value> 
         .mime
         .to_ascii_lowercase();
     match mime.as_str() {
-        JSON | "" => serde_json::from_slice(body).map_err(|e| json_error(body, e)),
+        JSON | "" => serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))),
         YAML | "application/x-yaml" | "text/yaml" => {
             let text = std::str::from_utf8(body).map_err(|e| ApiError::bad_request(e.to_string()))?;
             serde_saphyr::from_str::<Value>(text)
@@ -142,11 +143,6 @@ pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> ApiResult<Value> 
             "application/json, application/yaml, application/vnd.kubernetes.protobuf",
         )),
     }
-}
-
-fn json_error(body: &[u8], e: serde_json::Error) -> ApiError {
-    let _ = body;
-    ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
 }
 
 #[cfg(test)]

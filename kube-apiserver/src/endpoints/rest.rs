@@ -391,7 +391,7 @@ async fn subresource(api: &Api, store: &Store, ctx: Ctx, kind: Subresource) -> A
 }
 
 /// The Scale view of a workload: spec.replicas, status.replicas and the selector string.
-fn to_scale(obj: &Value, api_version: &str) -> Value {
+fn to_scale(obj: &Value) -> Value {
     let selector = obj
         .pointer("/spec/selector")
         .map(|s| match s.get("matchLabels").or(s.get("matchExpressions")) {
@@ -415,7 +415,6 @@ fn to_scale(obj: &Value, api_version: &str) -> Value {
     if let Some(map) = metadata.as_object_mut() {
         map.retain(|_, v| !v.is_null());
     }
-    let _ = api_version;
     json!({
         "kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": metadata,
         "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
@@ -425,8 +424,7 @@ fn to_scale(obj: &Value, api_version: &str) -> Value {
 
 async fn scale(api: &Api, store: &Store, ctx: Ctx) -> ApiResult<Response<Body>> {
     let name = name_of(&ctx).to_string();
-    let gv = ctx.api_version();
-    let scale_out = |obj: &Value| to_scale(obj, &gv);
+    let scale_out = to_scale;
     let result = match ctx.method {
         Method::GET => scale_out(&store.get(ctx.namespace(), &name).await?),
         Method::PUT | Method::PATCH => {

@@ -31,7 +31,7 @@ pub fn version_info() -> serde_json::Value {
 }
 
 /// Serves a non-resource path, or returns None for paths under /api and /apis.
-pub async fn serve(api: &Api, req: &http::request::Parts, query: &Query, pretty: bool) -> Option<Response<Body>> {
+pub async fn serve(api: &Api, req: &http::request::Parts, query: &Query) -> Option<Response<Body>> {
     let (method, path) = (&req.method, req.uri.path());
     if method != Method::GET && method != Method::HEAD {
         return None;
@@ -52,7 +52,6 @@ pub async fn serve(api: &Api, req: &http::request::Parts, query: &Query, pretty:
                     return Some(health(api, &root[1..root.len() - 1], Some(check), query).await);
                 }
             }
-            let _ = pretty;
             None
         }
     }

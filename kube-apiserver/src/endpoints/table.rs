@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 /// A Table of `objects` for the request's resource.
 pub fn for_objects(ctx: &Ctx, objects: &[Value], metadata: Value) -> Value {
     let include = ctx.query.get("includeObject").unwrap_or("Metadata");
-    let mut t = build(ctx.info, &ctx.api_version(), objects, metadata, true);
+    let mut t = build(ctx.info, objects, metadata, true);
     if include != "Metadata"
         && let Some(rows) = t.get_mut("rows").and_then(Value::as_array_mut)
     {
@@ -21,13 +21,7 @@ pub fn for_objects(ctx: &Ctx, objects: &[Value], metadata: Value) -> Value {
 }
 
 /// Builds a Table; `with_columns` false leaves `columnDefinitions` null (later watch events).
-pub fn build(
-    info: &ResourceInfo,
-    _group_version: &str,
-    objects: &[Value],
-    metadata: Value,
-    with_columns: bool,
-) -> Value {
+pub fn build(info: &ResourceInfo, objects: &[Value], metadata: Value, with_columns: bool) -> Value {
     let printer = printers::printer_for(info.group, info.resource).unwrap_or_else(printers::default_printer);
     let now = jiff::Timestamp::now();
     let columns: Vec<Value> = printer

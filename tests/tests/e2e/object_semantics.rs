@@ -238,6 +238,26 @@ fn object_lifecycle_and_subresources() {
     let (code, reused) = call(&s, "POST", svcs, JSON, Some(svc("s5", "10.96.0.50", 30080)));
     assert_eq!(code, 201, "{reused}");
 
+    // A Job selects its pods by its own uid unless it asks for a manual selector.
+    s.ok(&["create", "job", "once", "--image=busybox:1.36", "--", "true"]);
+    let uid = s.ok(&["get", "job", "once", "-o", "jsonpath={.metadata.uid}"]);
+    let selector = s.ok(&[
+        "get",
+        "job",
+        "once",
+        "-o",
+        "jsonpath={.spec.selector.matchLabels.batch\\.kubernetes\\.io/controller-uid}",
+    ]);
+    assert_eq!(selector, uid);
+    let job_name = s.ok(&[
+        "get",
+        "job",
+        "once",
+        "-o",
+        "jsonpath={.spec.template.metadata.labels.job-name}",
+    ]);
+    assert_eq!(job_name, "once");
+
     // Server-side dry run answers the object and stores nothing.
     assert_eq!(
         s.ok(&["create", "cm", "dry", "--dry-run=server"]).trim(),

@@ -61,6 +61,46 @@ pub fn prepare_for_create(info: &ResourceInfo, obj: &mut Value) {
         meta_mut(obj).remove("generation");
     }
     defaults::initial_status(info, obj);
+    if (info.group, info.resource) == ("batch", "jobs") {
+        generate_job_selector(obj);
+    }
+}
+
+/// Unless `spec.manualSelector` is true, a Job selects its pods by its own uid: the
+/// template gets the controller-uid and job-name labels (new and legacy keys), and the Job
+/// takes its template's labels when it has none, as upstream's strategy and defaulting do.
+fn generate_job_selector(job: &mut Value) {
+    if job.pointer("/spec/manualSelector").and_then(Value::as_bool) == Some(true) {
+        return;
+    }
+    let uid = meta::uid(job).to_string();
+    let name = meta::name(job).to_string();
+    let Some(spec) = job.get_mut("spec").filter(|s| s.is_object()) else {
+        return;
+    };
+    let template = spec
+        .as_object_mut()
+        .map(|s| s.entry("template").or_insert_with(|| json!({})));
+    let Some(template) = template.filter(|t| t.is_object()) else {
+        return;
+    };
+    let labels = meta_mut(template).entry("labels").or_insert_with(|| json!({}));
+    if let Some(l) = labels.as_object_mut() {
+        for (k, v) in [
+            ("batch.kubernetes.io/controller-uid", &uid),
+            ("batch.kubernetes.io/job-name", &name),
+            ("controller-uid", &uid),
+            ("job-name", &name),
+        ] {
+            l.insert(k.into(), json!(v));
+        }
+    }
+    let template_labels = labels.clone();
+    spec["selector"] = json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}});
+    let job_labels = meta_mut(job).entry("labels").or_insert_with(|| json!({}));
+    if job_labels.as_object().is_none_or(|l| l.is_empty()) {
+        *job_labels = template_labels;
+    }
 }
 
 /// Carries over what an update may not change, and applies subresource scoping: a status

@@ -11,6 +11,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub struct Serving {
     pub cert_file: PathBuf,
@@ -108,17 +109,23 @@ fn self_signed(ips: &[IpAddr], hostname: &str) -> Result<(String, String)> {
 }
 
 /// A rustls server configuration offering HTTP/2 and HTTP/1.1.
-pub fn server_config(serving: &Serving) -> Result<rustls::ServerConfig> {
+pub fn server_config(
+    serving: &Serving,
+    client_verifier: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+) -> Result<rustls::ServerConfig> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&serving.cert_file)
         .with_context(|| format!("reading {}", serving.cert_file.display()))?
         .collect::<Result<_, _>>()
         .with_context(|| format!("parsing {}", serving.cert_file.display()))?;
     let key = PrivateKeyDer::from_pem_file(&serving.key_file)
         .with_context(|| format!("reading {}", serving.key_file.display()))?;
-    let mut cfg = rustls::ServerConfig::builder_with_provider(rustls::crypto::aws_lc_rs::default_provider().into())
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)?;
+    let cfg = rustls::ServerConfig::builder_with_provider(rustls::crypto::aws_lc_rs::default_provider().into())
+        .with_safe_default_protocol_versions()?;
+    let mut cfg = match client_verifier {
+        Some(v) => cfg.with_client_cert_verifier(v),
+        None => cfg.with_no_client_auth(),
+    }
+    .with_single_cert(certs, key)?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(cfg)
 }

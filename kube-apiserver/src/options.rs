@@ -43,6 +43,29 @@ pub struct Options {
     /// If set, the file that will be used to secure the secure port of the API server via token authentication.
     #[arg(long)]
     pub token_auth_file: Option<PathBuf>,
+    /// If set, any request presenting a client certificate signed by one of the authorities in the client-ca-file
+    /// is authenticated with an identity corresponding to the CommonName of the client certificate.
+    #[arg(long)]
+    pub client_ca_file: Option<PathBuf>,
+    /// Enables anonymous requests to the secure port of the API server.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub anonymous_auth: bool,
+    /// Enable to allow secrets of type 'bootstrap.kubernetes.io/token' in the 'kube-system' namespace to be used for TLS bootstrapping authentication.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub enable_bootstrap_token_auth: bool,
+    /// File containing PEM-encoded x509 RSA or ECDSA keys (public or private) used to verify ServiceAccount tokens. May be repeated.
+    #[arg(long)]
+    pub service_account_key_file: Vec<PathBuf>,
+    /// Path to the file that contains the current private key of the service account token issuer.
+    /// Without it, a key is generated in --cert-dir (sa.key).
+    #[arg(long)]
+    pub service_account_signing_key_file: Option<PathBuf>,
+    /// Identifier of the service account token issuer. May be repeated; the first is used to issue.
+    #[arg(long, default_values_t = vec!["https://kubernetes.default.svc.cluster.local".to_string()])]
+    pub service_account_issuer: Vec<String>,
+    /// Identifiers of the API. Defaults to the service account issuers.
+    #[arg(long, value_delimiter = ',')]
+    pub api_audiences: Vec<String>,
     /// Ordered list of plug-ins to do authorization on secure port.
     #[arg(long, default_value = "AlwaysAllow", value_delimiter = ',')]
     pub authorization_mode: Vec<String>,

@@ -85,8 +85,9 @@ pub async fn run(opts: Options) -> Result<()> {
         &ips,
         &hostname,
     )?;
-    let tls = TlsAcceptor::from(Arc::new(crate::certs::server_config(&serving)?));
-    let auth = Authenticator::from_token_file(opts.token_auth_file.as_deref())?;
+    let auth = authenticator(&opts)?;
+    let client_verifier = auth.client_ca.as_ref().map(|ca| ca.tls_verifier());
+    let tls = TlsAcceptor::from(Arc::new(crate::certs::server_config(&serving, client_verifier)?));
     let backend = open_backend(&opts).await?;
     let config = ServerConfig {
         advertise_address: advertise,
@@ -110,6 +111,38 @@ pub async fn run(opts: Options) -> Result<()> {
     serve(listener, tls, api).await
 }
 
+fn authenticator(opts: &Options) -> Result<Authenticator> {
+    let client_ca = opts
+        .client_ca_file
+        .as_deref()
+        .map(crate::auth::x509::ClientCa::load)
+        .transpose()?;
+    let signing = match &opts.service_account_signing_key_file {
+        Some(p) => p.clone(),
+        None => {
+            let p = opts.cert_dir.join("sa.key");
+            if !p.exists() {
+                std::fs::create_dir_all(&opts.cert_dir)?;
+                crate::auth::serviceaccount::generate_key(&p)?;
+            }
+            p
+        }
+    };
+    let service_accounts = crate::auth::serviceaccount::ServiceAccountTokens::load(
+        &opts.service_account_key_file,
+        Some(&signing),
+        opts.service_account_issuer.clone(),
+        opts.api_audiences.clone(),
+    )?;
+    Ok(Authenticator {
+        tokens: crate::auth::tokens::TokenFile::load(opts.token_auth_file.as_deref())?,
+        client_ca,
+        service_accounts: Some(service_accounts),
+        bootstrap_tokens: opts.enable_bootstrap_token_auth,
+        anonymous: opts.anonymous_auth,
+    })
+}
+
 async fn serve(listener: TcpListener, tls: TlsAcceptor, api: Arc<Api>) -> Result<()> {
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
@@ -128,9 +161,15 @@ async fn serve(listener: TcpListener, tls: TlsAcceptor, api: Arc<Api>) -> Result
                     return;
                 }
             };
+            // The client certificate is checked once per connection.
+            let identity: Arc<crate::auth::PeerIdentity> =
+                Arc::new(match (&api.auth.client_ca, stream.get_ref().1.peer_certificates()) {
+                    (Some(ca), Some(chain)) if !chain.is_empty() => Some(ca.identify(chain)),
+                    _ => None,
+                });
             let service = hyper::service::service_fn(move |req| {
-                let api = api.clone();
-                async move { Ok::<_, std::convert::Infallible>(endpoints::handle(api, req).await) }
+                let (api, identity) = (api.clone(), identity.clone());
+                async move { Ok::<_, std::convert::Infallible>(endpoints::handle(api, identity, req).await) }
             });
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             if let Err(e) = builder

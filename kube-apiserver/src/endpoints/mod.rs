@@ -1,6 +1,7 @@
 //! HTTP endpoints: routing a request to discovery, system paths or a resource handler, and
 //! turning results and errors into responses.
 
+pub mod authn;
 pub mod discovery;
 pub mod eviction;
 pub mod list;
@@ -128,14 +129,18 @@ fn wants_pretty(headers: &HeaderMap, query: &Query) -> bool {
 }
 
 /// The entry point for every request.
-pub async fn handle(api: Arc<Api>, req: Request<hyper::body::Incoming>) -> Response<Body> {
+pub async fn handle(
+    api: Arc<Api>,
+    peer: Arc<crate::auth::PeerIdentity>,
+    req: Request<hyper::body::Incoming>,
+) -> Response<Body> {
     let query = Query::parse(req.uri().query());
     let pretty = wants_pretty(req.headers(), &query);
     let json = Encoding::Json { pretty };
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let started = std::time::Instant::now();
-    let resp = match route(api, req, query, pretty).await {
+    let resp = match route(api, &peer, req, query, pretty).await {
         Ok(r) => r,
         Err(e) => error_response(&e, json),
     };
@@ -155,14 +160,14 @@ async fn read_body(body: hyper::body::Incoming) -> ApiResult<Bytes> {
 
 async fn route(
     api: Arc<Api>,
+    peer: &crate::auth::PeerIdentity,
     req: Request<hyper::body::Incoming>,
     query: Query,
     pretty: bool,
 ) -> ApiResult<Response<Body>> {
     let (parts, body) = req.into_parts();
-    let user = api
-        .auth
-        .authenticate(parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()))?;
+    let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let user = api.auth.authenticate(&api, peer, authorization).await?;
     if let Some(resp) = system::serve(&api, &parts, &query).await {
         return Ok(resp);
     }

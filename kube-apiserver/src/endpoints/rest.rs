@@ -378,6 +378,7 @@ async fn subresource(api: &Api, store: &Store, ctx: Ctx, kind: Subresource) -> A
         (Subresource::Eviction, Method::POST) => super::eviction::evict(api, store, ctx).await,
         (Subresource::Finalize, Method::PUT) => finalize(store, ctx).await,
         (Subresource::EphemeralContainers | Subresource::Resize, Method::GET) => get(store, ctx).await,
+        (Subresource::Token, Method::POST) => super::authn::token_request(api, &ctx).await,
         (Subresource::Connect, _) => Err(ApiError::new(
             503,
             "ServiceUnavailable",
@@ -566,6 +567,8 @@ async fn virtual_resource(api: &Api, ctx: Ctx) -> ApiResult<Response<Body>> {
             bind_pod(store, ctx.namespace(), &pod, &binding, ctx.dry_run()).await?;
             Ok(respond_value(201, &created_status(), ctx.output.encoding))
         }
+        ("tokenreviews", &Method::POST) => super::authn::token_review(api, &ctx).await,
+        ("selfsubjectreviews", &Method::POST) => super::authn::self_subject_review(&ctx),
         ("componentstatuses", &Method::GET) => {
             let healthy = api.backend.current_revision().await.is_ok();
             let cs = |name: &str| {

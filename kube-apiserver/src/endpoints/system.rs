@@ -46,6 +46,19 @@ pub async fn serve(api: &Api, req: &http::request::Parts, query: &Query) -> Opti
             negotiate::Encoding::Json { pretty: true },
         )),
         "/healthz" | "/livez" | "/readyz" => Some(health(api, &path[1..], None, query).await),
+        "/.well-known/openid-configuration" => {
+            let sa = api.auth.service_accounts.as_ref()?;
+            Some(respond_value(
+                200,
+                &sa.openid_configuration(),
+                negotiate::Encoding::Json { pretty: false },
+            ))
+        }
+        "/openid/v1/jwks" => {
+            let sa = api.auth.service_accounts.as_ref()?;
+            let (_, body) = negotiate::encode(&sa.jwks(), negotiate::Encoding::Json { pretty: false });
+            Some(super::respond(200, "application/jwk-set+json", body))
+        }
         _ => {
             for root in ["/healthz/", "/livez/", "/readyz/"] {
                 if let Some(check) = path.strip_prefix(root) {

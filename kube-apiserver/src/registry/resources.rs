@@ -127,6 +127,29 @@ const fn connect(name: &'static str, verbs: &'static [&'static str]) -> Subresou
 }
 const PROXY_VERBS: &[&str] = &["create", "delete", "get", "patch", "update"];
 
+const fn review(
+    group: &'static str,
+    resource: &'static str,
+    kind: &'static str,
+    singular: &'static str,
+    namespaced: bool,
+) -> ResourceInfo {
+    ResourceInfo {
+        group,
+        versions: &["v1"],
+        resource,
+        kind,
+        singular,
+        namespaced,
+        short_names: &[],
+        categories: &[],
+        verbs: CREATE_ONLY,
+        subresources: &[],
+        virtual_resource: true,
+        storage: None,
+    }
+}
+
 macro_rules! res {
     ($group:expr, [$($v:expr),+], $resource:expr, $kind:expr, $singular:expr, $ns:expr,
      short: [$($s:expr),*], cat: [$($c:expr),*], subs: [$($sub:expr),*]) => {
@@ -208,6 +231,49 @@ pub static RESOURCES: &[ResourceInfo] = &[
     res!("apps", ["v1"], "deployments", "Deployment", "deployment", true, short: ["deploy"], cat: ["all"], subs: [SCALE, STATUS]),
     res!("apps", ["v1"], "replicasets", "ReplicaSet", "replicaset", true, short: ["rs"], cat: ["all"], subs: [SCALE, STATUS]),
     res!("apps", ["v1"], "statefulsets", "StatefulSet", "statefulset", true, short: ["sts"], cat: ["all"], subs: [SCALE, STATUS]),
+    // authentication.k8s.io/v1 and authorization.k8s.io/v1: reviews, answered and not stored
+    review(
+        "authentication.k8s.io",
+        "selfsubjectreviews",
+        "SelfSubjectReview",
+        "selfsubjectreview",
+        false,
+    ),
+    review(
+        "authentication.k8s.io",
+        "tokenreviews",
+        "TokenReview",
+        "tokenreview",
+        false,
+    ),
+    review(
+        "authorization.k8s.io",
+        "localsubjectaccessreviews",
+        "LocalSubjectAccessReview",
+        "localsubjectaccessreview",
+        true,
+    ),
+    review(
+        "authorization.k8s.io",
+        "selfsubjectaccessreviews",
+        "SelfSubjectAccessReview",
+        "selfsubjectaccessreview",
+        false,
+    ),
+    review(
+        "authorization.k8s.io",
+        "selfsubjectrulesreviews",
+        "SelfSubjectRulesReview",
+        "selfsubjectrulesreview",
+        false,
+    ),
+    review(
+        "authorization.k8s.io",
+        "subjectaccessreviews",
+        "SubjectAccessReview",
+        "subjectaccessreview",
+        false,
+    ),
     // autoscaling
     res!("autoscaling", ["v2", "v1"], "horizontalpodautoscalers", "HorizontalPodAutoscaler", "horizontalpodautoscaler", true,
          short: ["hpa"], cat: ["all"], subs: [STATUS]),

@@ -1,0 +1,169 @@
+//! Authentication: who a request is from. x509 client certificates, static tokens, service
+//! account JWTs and bootstrap tokens are tried; any that succeeds decides the user. A request
+//! with no credentials is anonymous when `--anonymous-auth` allows it; bad credentials are
+//! a 401, logged once.
+
+pub mod bootstrap_tokens;
+pub mod serviceaccount;
+pub mod tokens;
+pub mod x509;
+
+use crate::errors::{ApiError, ApiResult};
+use crate::state::Api;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct User {
+    pub name: String,
+    pub uid: String,
+    pub groups: Vec<String>,
+    pub extra: BTreeMap<String, Vec<String>>,
+}
+
+impl User {
+    pub fn anonymous() -> User {
+        User {
+            name: "system:anonymous".into(),
+            groups: vec!["system:unauthenticated".into()],
+            ..Default::default()
+        }
+    }
+
+    pub fn in_group(&self, g: &str) -> bool {
+        self.groups.iter().any(|x| x == g)
+    }
+}
+
+/// What the TLS handshake learned about the client: nothing, or a verified or refused chain.
+pub type PeerIdentity = Option<Result<User, String>>;
+
+pub struct Authenticator {
+    pub tokens: tokens::TokenFile,
+    pub client_ca: Option<x509::ClientCa>,
+    pub service_accounts: Option<serviceaccount::ServiceAccountTokens>,
+    pub bootstrap_tokens: bool,
+    pub anonymous: bool,
+}
+
+impl Authenticator {
+    /// Only static tokens, anonymous allowed (tests and the simplest setups).
+    pub fn with_tokens(tokens: tokens::TokenFile) -> Authenticator {
+        Authenticator {
+            tokens,
+            client_ca: None,
+            service_accounts: None,
+            bootstrap_tokens: false,
+            anonymous: true,
+        }
+    }
+
+    pub async fn authenticate(&self, api: &Api, peer: &PeerIdentity, authorization: Option<&str>) -> ApiResult<User> {
+        let mut failure = None;
+        match peer {
+            Some(Ok(user)) => return Ok(user.clone()),
+            Some(Err(e)) => failure = Some(format!("x509: {e}")),
+            None => {}
+        }
+        if let Some(header) = authorization {
+            match bearer(header) {
+                Some(token) => match self.token_user(api, token).await {
+                    Ok(user) => return Ok(user),
+                    Err(e) => failure = Some(e),
+                },
+                None => failure = Some("unsupported Authorization header".into()),
+            }
+        }
+        match failure {
+            Some(reason) => {
+                tracing::info!(%reason, "Unable to authenticate the request");
+                Err(ApiError::unauthorized())
+            }
+            None if self.anonymous => Ok(User::anonymous()),
+            None => Err(ApiError::unauthorized()),
+        }
+    }
+
+    async fn token_user(&self, api: &Api, token: &str) -> Result<User, String> {
+        if let Some(user) = self.tokens.lookup(token) {
+            return Ok(user);
+        }
+        if self.bootstrap_tokens
+            && let Some((id, secret)) = bootstrap_tokens::parse(token)
+        {
+            let obj = lookup(api, "secrets", Some("kube-system"), &format!("bootstrap-token-{id}")).await;
+            let obj = obj.ok_or_else(|| format!("bootstrap token {id}: secret not found"))?;
+            return bootstrap_tokens::authenticate(id, secret, &obj);
+        }
+        if token.split('.').count() == 3
+            && let Some(sa) = &self.service_accounts
+        {
+            let claims = sa.verify(token)?;
+            return service_account_user(api, &claims).await;
+        }
+        Err("invalid bearer token".into())
+    }
+}
+
+fn bearer(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
+
+/// An object from the watch cache, else from storage (the cache may trail a fresh write).
+async fn lookup(api: &Api, resource: &str, ns: Option<&str>, name: &str) -> Option<serde_json::Value> {
+    let store = api.store_named("", resource)?;
+    let key = store.key(ns, name);
+    let rel = key.strip_prefix(&store.prefix).unwrap_or(&key).to_string();
+    if let Some(o) = store.cacher.get(&rel) {
+        return Some(o.value.clone());
+    }
+    store.get(ns, name).await.ok()
+}
+
+/// A verified token is only as good as the objects it is bound to: the service account
+/// (same uid), and the pod or secret it names.
+async fn service_account_user(api: &Api, c: &serviceaccount::Claims) -> Result<User, String> {
+    let k = &c.kubernetes;
+    let ns = k.namespace.as_str();
+    let uid_of = |o: &serde_json::Value| crate::registry::meta::uid(o).to_string();
+    let sa = lookup(api, "serviceaccounts", Some(ns), &k.serviceaccount.name).await;
+    if sa.as_ref().map(uid_of).as_deref() != Some(k.serviceaccount.uid.as_str()) {
+        return Err(format!(
+            "service account {ns}/{} has been deleted",
+            k.serviceaccount.name
+        ));
+    }
+    let mut extra = BTreeMap::new();
+    for (kind, resource, bound) in [("pod", "pods", &k.pod), ("secret", "secrets", &k.secret)] {
+        if let Some(r) = bound {
+            let obj = lookup(api, resource, Some(ns), &r.name).await;
+            if obj.as_ref().map(uid_of).as_deref() != Some(r.uid.as_str()) {
+                return Err(format!(
+                    "the {kind} {ns}/{} the token is bound to no longer exists",
+                    r.name
+                ));
+            }
+            extra.insert(
+                format!("authentication.kubernetes.io/{kind}-name"),
+                vec![r.name.clone()],
+            );
+            extra.insert(format!("authentication.kubernetes.io/{kind}-uid"), vec![r.uid.clone()]);
+        }
+    }
+    if let Some(jti) = &c.jti {
+        extra.insert(
+            "authentication.kubernetes.io/credential-id".into(),
+            vec![format!("JTI={jti}")],
+        );
+    }
+    Ok(User {
+        name: format!("system:serviceaccount:{ns}:{}", k.serviceaccount.name),
+        uid: k.serviceaccount.uid.clone(),
+        groups: vec![
+            "system:serviceaccounts".into(),
+            format!("system:serviceaccounts:{ns}"),
+            "system:authenticated".into(),
+        ],
+        extra,
+    })
+}

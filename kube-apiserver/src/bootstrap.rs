@@ -117,3 +117,46 @@ pub async fn run(api: &Api) -> ApiResult<()> {
         Ok(())
     })
 }
+
+/// Creates the default RBAC policy, and reconciles the stored copies (adding what they lack,
+/// never removing), as upstream's rbac/bootstrap-roles post-start hook does.
+pub async fn rbac_policy(api: &Api) -> ApiResult<()> {
+    use crate::auth::policy;
+    let sets = [
+        ("clusterroles", policy::cluster_roles()),
+        ("clusterrolebindings", policy::cluster_role_bindings()),
+        ("roles", policy::roles()),
+        ("rolebindings", policy::role_bindings()),
+    ];
+    for (resource, objects) in sets {
+        let Some(store) = api.store_named("rbac.authorization.k8s.io", resource) else {
+            continue;
+        };
+        for obj in objects {
+            let ns = obj
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .map(String::from);
+            let name = obj
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            match store.get(ns.as_deref(), &name).await {
+                Ok(existing) => {
+                    if let Some(mut updated) = policy::reconcile(&obj, &existing) {
+                        crate::registry::meta::meta_mut(&mut updated).remove("resourceVersion");
+                        store
+                            .update(ns.as_deref(), &name, &WriteOptions::default(), |_| Ok(updated.clone()))
+                            .await?;
+                    }
+                }
+                Err(e) if e.code == 404 => {
+                    ensure(api, "rbac.authorization.k8s.io", resource, ns.as_deref(), obj).await?
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}

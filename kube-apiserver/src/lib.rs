@@ -1,6 +1,7 @@
 //! kube-apiserver: the only process that touches storage. It serves the Kubernetes v1.33
 //! REST API over HTTPS, with watch, discovery, OpenAPI and server-side printing.
 
+pub mod admission;
 pub mod auth;
 pub mod bootstrap;
 pub mod cacher;

@@ -64,12 +64,7 @@ fn spawn_compactor(backend: Arc<dyn Backend>, every: Duration) {
 }
 
 pub async fn run(opts: Options) -> Result<()> {
-    if opts.authorization_mode.iter().any(|m| m != "AlwaysAllow") {
-        anyhow::bail!(
-            "--authorization-mode: only AlwaysAllow is supported so far, got {:?}",
-            opts.authorization_mode
-        );
-    }
+    let modes = crate::auth::authz::parse_modes(&opts.authorization_mode)?;
     let advertise = advertise_address(&opts);
     let hostname = nix::unistd::gethostname()
         .ok()
@@ -97,10 +92,15 @@ pub async fn run(opts: Options) -> Result<()> {
         etcd_prefix: opts.etcd_prefix.clone(),
     };
     endpoints::system::set_server_address(SocketAddr::new(advertise, opts.secure_port).to_string());
-    let api = Api::new(config, backend.clone(), auth).await;
+    let api = Api::new(config, backend.clone(), auth, modes).await;
     crate::bootstrap::run(&api)
         .await
         .map_err(|e| anyhow::anyhow!("creating built-in objects: {e}"))?;
+    if api.authorization_modes.contains(&crate::auth::authz::Mode::Rbac) {
+        crate::bootstrap::rbac_policy(&api)
+            .await
+            .map_err(|e| anyhow::anyhow!("reconciling the RBAC bootstrap policy: {e}"))?;
+    }
     spawn_compactor(backend, opts.etcd_compaction_interval);
 
     let addr = SocketAddr::new(opts.bind_address, opts.secure_port);

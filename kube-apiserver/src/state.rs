@@ -23,12 +23,18 @@ pub struct Api {
     pub config: ServerConfig,
     pub backend: Arc<dyn Backend>,
     pub auth: Authenticator,
+    pub authorization_modes: Vec<crate::auth::authz::Mode>,
     stores: HashMap<(&'static str, &'static str), Arc<Store>>,
 }
 
 impl Api {
     /// Builds one store (with its watch cache) per storage resource.
-    pub async fn new(config: ServerConfig, backend: Arc<dyn Backend>, auth: Authenticator) -> Arc<Api> {
+    pub async fn new(
+        config: ServerConfig,
+        backend: Arc<dyn Backend>,
+        auth: Authenticator,
+        authorization_modes: Vec<crate::auth::authz::Mode>,
+    ) -> Arc<Api> {
         let mut stores = HashMap::new();
         let mut caches: HashMap<&'static str, Arc<Cacher>> = HashMap::new();
         let prefix = config.etcd_prefix.trim_end_matches('/').to_string();
@@ -57,6 +63,7 @@ impl Api {
             config,
             backend,
             auth,
+            authorization_modes,
             stores,
         })
     }

@@ -3,7 +3,11 @@
 //! with no credentials is anonymous when `--anonymous-auth` allows it; bad credentials are
 //! a 401, logged once.
 
+pub mod authz;
 pub mod bootstrap_tokens;
+pub mod node;
+pub mod policy;
+pub mod rbac;
 pub mod serviceaccount;
 pub mod tokens;
 pub mod x509;
@@ -12,13 +16,8 @@ use crate::errors::{ApiError, ApiResult};
 use crate::state::Api;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct User {
-    pub name: String,
-    pub uid: String,
-    pub groups: Vec<String>,
-    pub extra: BTreeMap<String, Vec<String>>,
-}
+/// The authenticated user (the same type the authorizers take).
+pub type User = rbac::UserInfo;
 
 impl User {
     pub fn anonymous() -> User {

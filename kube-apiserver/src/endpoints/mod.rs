@@ -2,6 +2,7 @@
 //! turning results and errors into responses.
 
 pub mod authn;
+pub mod authorize;
 pub mod discovery;
 pub mod eviction;
 pub mod list;
@@ -168,12 +169,19 @@ async fn route(
     let (parts, body) = req.into_parts();
     let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let user = api.auth.authenticate(&api, peer, authorization).await?;
+    let path = parts.uri.path();
+    let api_path = request::parse_path(path);
+    match &api_path {
+        Some(ApiPath::Resource(rp)) => {
+            authorize::check(&api, &authorize::resource_attributes(&user, &parts.method, rp, &query))?
+        }
+        _ => authorize::check(&api, &authorize::path_attributes(&user, &parts.method, path))?,
+    }
     if let Some(resp) = system::serve(&api, &parts, &query).await {
         return Ok(resp);
     }
-    let path = parts.uri.path();
     let accept = parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let Some(api_path) = request::parse_path(path) else {
+    let Some(api_path) = api_path else {
         return Ok(plain(404, "404 page not found\n"));
     };
     let rp = match api_path {

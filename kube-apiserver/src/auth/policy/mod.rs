@@ -63,9 +63,14 @@ fn build_policy() -> Policy {
     let controllers = parse("controller_roles.yaml", CONTROLLER_ROLES_YAML);
     let bindings = parse("bindings.yaml", BINDINGS_YAML);
     let namespaced = parse("namespaced.yaml", NAMESPACED_YAML);
-    let mut cluster_roles: Vec<Value> = items(&base).iter().map(|e| role_object("ClusterRole", e, None)).collect();
-    let mut cluster_role_bindings: Vec<Value> =
-        items(&bindings).iter().map(|e| binding_object("ClusterRoleBinding", e, None)).collect();
+    let mut cluster_roles: Vec<Value> = items(&base)
+        .iter()
+        .map(|e| role_object("ClusterRole", e, None))
+        .collect();
+    let mut cluster_role_bindings: Vec<Value> = items(&bindings)
+        .iter()
+        .map(|e| binding_object("ClusterRoleBinding", e, None))
+        .collect();
     for entry in items(&controllers) {
         let (role, binding) = controller_objects(entry);
         cluster_roles.push(role);
@@ -97,12 +102,15 @@ fn strings(entry: &Value, key: &str) -> Vec<String> {
 }
 
 fn sort_by_name(objects: &mut [Value]) {
-    objects.sort_by(|a, b| object_key(a).cmp(&object_key(b)));
+    objects.sort_by_key(object_key);
 }
 
 fn object_key(o: &Value) -> (String, String) {
     let meta = o.get("metadata").unwrap_or(&Value::Null);
-    (str_field(meta, "namespace").to_owned(), str_field(meta, "name").to_owned())
+    (
+        str_field(meta, "namespace").to_owned(),
+        str_field(meta, "name").to_owned(),
+    )
 }
 
 /// `metadata` with the bootstrapping label (plus `extra` labels) and the autoupdate annotation.
@@ -126,13 +134,26 @@ fn role_object(kind: &str, entry: &Value, namespace: Option<&str>) -> Value {
     let mut obj = Map::new();
     obj.insert("apiVersion".into(), json!(API_VERSION));
     obj.insert("kind".into(), json!(kind));
-    obj.insert("metadata".into(), metadata(str_field(entry, "name"), namespace, entry.get("labels")));
-    let selectors: Vec<Value> =
-        strings(entry, "aggregate").into_iter().map(|k| json!({ "matchLabels": { k: "true" } })).collect();
+    obj.insert(
+        "metadata".into(),
+        metadata(str_field(entry, "name"), namespace, entry.get("labels")),
+    );
+    let selectors: Vec<Value> = strings(entry, "aggregate")
+        .into_iter()
+        .map(|k| json!({ "matchLabels": { k: "true" } }))
+        .collect();
     if !selectors.is_empty() {
         obj.insert("aggregationRule".into(), json!({ "clusterRoleSelectors": selectors }));
     }
-    obj.insert("rules".into(), Value::Array(items(entry.get("rules").unwrap_or(&Value::Null)).iter().map(rule).collect()));
+    obj.insert(
+        "rules".into(),
+        Value::Array(
+            items(entry.get("rules").unwrap_or(&Value::Null))
+                .iter()
+                .map(rule)
+                .collect(),
+        ),
+    );
     Value::Object(obj)
 }
 
@@ -143,7 +164,13 @@ fn rule(entry: &Value) -> Value {
             "resources": ["events"] });
     }
     let mut out = Map::new();
-    for (short, key) in [("v", "verbs"), ("g", "apiGroups"), ("r", "resources"), ("n", "resourceNames"), ("u", "nonResourceURLs")] {
+    for (short, key) in [
+        ("v", "verbs"),
+        ("g", "apiGroups"),
+        ("r", "resources"),
+        ("n", "resourceNames"),
+        ("u", "nonResourceURLs"),
+    ] {
         let mut values = strings(entry, short);
         values.sort();
         values.dedup();
@@ -162,7 +189,10 @@ fn binding_object(kind: &str, entry: &Value, namespace: Option<&str>) -> Value {
     obj.insert("apiVersion".into(), json!(API_VERSION));
     obj.insert("kind".into(), json!(kind));
     obj.insert("metadata".into(), metadata(name, namespace, None));
-    obj.insert("roleRef".into(), json!({ "apiGroup": RBAC_GROUP, "kind": role_kind, "name": role }));
+    obj.insert(
+        "roleRef".into(),
+        json!({ "apiGroup": RBAC_GROUP, "kind": role_kind, "name": role }),
+    );
     let subjects = subjects(entry);
     if !subjects.is_empty() {
         obj.insert("subjects".into(), Value::Array(subjects));
@@ -173,7 +203,10 @@ fn binding_object(kind: &str, entry: &Value, namespace: Option<&str>) -> Value {
 /// Subjects in upstream's order: users, then groups, then service accounts.
 fn subjects(entry: &Value) -> Vec<Value> {
     let named = |kind: &str, key: &str| -> Vec<Value> {
-        strings(entry, key).into_iter().map(|n| json!({ "kind": kind, "apiGroup": RBAC_GROUP, "name": n })).collect()
+        strings(entry, key)
+            .into_iter()
+            .map(|n| json!({ "kind": kind, "apiGroup": RBAC_GROUP, "name": n }))
+            .collect()
     };
     let mut out = named("User", "users");
     out.extend(named("Group", "groups"));
@@ -195,7 +228,10 @@ fn controller_objects(entry: &Value) -> (Value, Value) {
         obj.insert("name".into(), json!(full));
     }
     let binding = json!({ "name": full, "sas": [format!("kube-system/{short}")] });
-    (role_object("ClusterRole", &named, None), binding_object("ClusterRoleBinding", &binding, None))
+    (
+        role_object("ClusterRole", &named, None),
+        binding_object("ClusterRoleBinding", &binding, None),
+    )
 }
 
 fn namespaced_objects(data: &Value, section: &str, kind: &str) -> Vec<Value> {
@@ -204,7 +240,11 @@ fn namespaced_objects(data: &Value, section: &str, kind: &str) -> Vec<Value> {
         .iter()
         .map(|e| {
             let ns = Some(str_field(e, "namespace"));
-            if kind == "Role" { role_object(kind, e, ns) } else { binding_object(kind, e, ns) }
+            if kind == "Role" {
+                role_object(kind, e, ns)
+            } else {
+                binding_object(kind, e, ns)
+            }
         })
         .collect();
     sort_by_name(&mut out);

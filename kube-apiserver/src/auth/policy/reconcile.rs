@@ -26,7 +26,10 @@ pub fn reconcile(default: &Value, existing: &Value) -> Option<Value> {
 }
 
 fn is_protected(existing: &Value) -> bool {
-    existing.pointer("/metadata/annotations").and_then(|a| a.get(AUTOUPDATE_ANNOTATION)).and_then(Value::as_str)
+    existing
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(AUTOUPDATE_ANNOTATION))
+        .and_then(Value::as_str)
         == Some("false")
 }
 
@@ -35,7 +38,9 @@ fn merge_metadata(obj: &mut Map<String, Value>, default: &Value) {
     let meta = obj.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
     let Some(meta) = meta.as_object_mut() else { return };
     for key in ["labels", "annotations"] {
-        let Some(Value::Object(wanted)) = default.pointer(&format!("/metadata/{key}")) else { continue };
+        let Some(Value::Object(wanted)) = default.pointer(&format!("/metadata/{key}")) else {
+            continue;
+        };
         let target = meta.entry(key).or_insert_with(|| Value::Object(Map::new()));
         if !target.is_object() {
             *target = Value::Object(Map::new());
@@ -68,16 +73,27 @@ fn reconcile_role(obj: &mut Map<String, Value>, default: &Value, existing: &Valu
 
 /// Adds the default's aggregation selectors that the stored role lacks.
 fn merge_aggregation(obj: &mut Map<String, Value>, default: &Value) {
-    let Some(wanted) = default.pointer("/aggregationRule/clusterRoleSelectors") else { return };
-    let mut selectors = obj.get("aggregationRule").map(|a| array(a.get("clusterRoleSelectors")).to_vec());
+    let Some(wanted) = default.pointer("/aggregationRule/clusterRoleSelectors") else {
+        return;
+    };
+    let mut selectors = obj
+        .get("aggregationRule")
+        .map(|a| array(a.get("clusterRoleSelectors")).to_vec());
     let list = selectors.get_or_insert_with(Vec::new);
     for selector in array(Some(wanted)) {
         if !list.contains(selector) {
             list.push(selector.clone());
         }
     }
-    let mut rule = obj.get("aggregationRule").and_then(Value::as_object).cloned().unwrap_or_default();
-    rule.insert("clusterRoleSelectors".into(), Value::Array(selectors.unwrap_or_default()));
+    let mut rule = obj
+        .get("aggregationRule")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    rule.insert(
+        "clusterRoleSelectors".into(),
+        Value::Array(selectors.unwrap_or_default()),
+    );
     obj.insert("aggregationRule".into(), Value::Object(rule));
 }
 
@@ -110,7 +126,10 @@ fn array(v: Option<&Value>) -> &[Value] {
 }
 
 fn strings(rule: &Value, key: &str) -> Vec<String> {
-    array(rule.get(key)).iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()
+    array(rule.get(key))
+        .iter()
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect()
 }
 
 /// Splits a rule into rules of one group/resource/verb(/name) or one URL/verb, like upstream's BreakdownRule.
@@ -124,6 +143,7 @@ fn breakdown(rule: &Value) -> Vec<Value> {
                 let base = serde_json::json!({ "verbs": [verb], "apiGroups": [group], "resources": [resource] });
                 if names.is_empty() {
                     out.push(base);
+                    continue;
                 }
                 for name in names {
                     let mut atom = base.clone();
@@ -150,11 +170,17 @@ fn covers(owner: &Value, atom: &Value) -> bool {
     if let Some(url) = strings(atom, "nonResourceURLs").first() {
         return verbs_ok && has("nonResourceURLs", url, url_matches);
     }
-    let groups_ok = strings(atom, "apiGroups").iter().all(|g| has("apiGroups", g, |o, w| o == w));
-    let resources_ok = strings(atom, "resources").iter().all(|r| has("resources", r, resource_matches));
+    let groups_ok = strings(atom, "apiGroups")
+        .iter()
+        .all(|g| has("apiGroups", g, |o, w| o == w));
+    let resources_ok = strings(atom, "resources")
+        .iter()
+        .all(|r| has("resources", r, resource_matches));
     let owner_names = strings(owner, "resourceNames");
-    let names_ok =
-        owner_names.is_empty() || strings(atom, "resourceNames").first().is_some_and(|n| owner_names.contains(n));
+    let names_ok = owner_names.is_empty()
+        || strings(atom, "resourceNames")
+            .first()
+            .is_some_and(|n| owner_names.contains(n));
     verbs_ok && groups_ok && resources_ok && names_ok
 }
 
@@ -167,6 +193,8 @@ fn resource_matches(owner: &str, wanted: &str) -> bool {
     if owner == wanted {
         return true;
     }
-    let Some((res, sub)) = wanted.split_once('/') else { return false };
+    let Some((res, sub)) = wanted.split_once('/') else {
+        return false;
+    };
     owner == format!("{res}/*") || owner == format!("*/{sub}")
 }

@@ -1,0 +1,3 @@
+//! Admission: the mutating and validating plugins a write passes before it is stored.
+
+pub mod pod_security;

@@ -24,6 +24,8 @@ pub struct Api {
     pub backend: Arc<dyn Backend>,
     pub auth: Authenticator,
     pub authorization_modes: Vec<crate::auth::authz::Mode>,
+    /// Aggregated ClusterRoles and the cache revision they were computed at.
+    pub aggregated_roles: std::sync::Mutex<(i64, Arc<Vec<Arc<serde_json::Value>>>)>,
     stores: HashMap<(&'static str, &'static str), Arc<Store>>,
 }
 
@@ -64,6 +66,7 @@ impl Api {
             backend,
             auth,
             authorization_modes,
+            aggregated_roles: Default::default(),
             stores,
         })
     }

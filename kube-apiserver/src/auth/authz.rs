@@ -56,31 +56,56 @@ impl<'a> CachedPolicy<'a> {
             .unwrap_or_default()
     }
 
+    /// All ClusterRoles, aggregated; recomputed only when the ClusterRoles change.
+    fn aggregated_cluster_roles(&self) -> Arc<Vec<Arc<Value>>> {
+        let revision = self.store("clusterroles").map(|s| s.cacher.revision()).unwrap_or(0);
+        let mut cache = self.api.aggregated_roles.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.0 != revision || cache.1.is_empty() {
+            *cache = (revision, Arc::new(aggregated(self.all("clusterroles", ""))));
+        }
+        cache.1.clone()
+    }
+
     fn one(&self, resource: &str, key: &str) -> Option<Arc<Value>> {
         self.store(resource)?.cacher.get(key).map(|o| Arc::new(o.value.clone()))
     }
 }
 
-/// An aggregated ClusterRole with its rules filled from the roles its selectors match (the
-/// clusterrole-aggregation controller's result, computed here so RBAC is right without it).
-fn with_aggregated_rules(role: Arc<Value>, all: &[Arc<Value>]) -> Arc<Value> {
-    if role.get("aggregationRule").is_none_or(Value::is_null) {
-        return role;
-    }
-    match rbac::aggregate(&role, all) {
-        Some(rules) => {
-            let mut r = (*role).clone();
-            r["rules"] = rules;
-            Arc::new(r)
+/// ClusterRoles with aggregated rules filled in from the roles their selectors match, to a
+/// fixpoint (edit aggregates view, itself aggregated): the clusterrole-aggregation
+/// controller's result, computed here so RBAC is right without it. Cached per revision.
+fn aggregated(all: Vec<Arc<Value>>) -> Vec<Arc<Value>> {
+    let mut roles = all;
+    for _ in 0..5 {
+        let mut changed = false;
+        let next: Vec<Arc<Value>> = roles
+            .iter()
+            .map(|role| {
+                if role.get("aggregationRule").is_none_or(Value::is_null) {
+                    return role.clone();
+                }
+                match rbac::aggregate(role, &roles) {
+                    Some(rules) if role.get("rules") != Some(&rules) => {
+                        changed = true;
+                        let mut r = (**role).clone();
+                        r["rules"] = rules;
+                        Arc::new(r)
+                    }
+                    _ => role.clone(),
+                }
+            })
+            .collect();
+        roles = next;
+        if !changed {
+            break;
         }
-        None => role,
     }
+    roles
 }
 
 impl PolicySource for CachedPolicy<'_> {
     fn cluster_roles(&self) -> Vec<Arc<Value>> {
-        let all = self.all("clusterroles", "");
-        all.iter().map(|r| with_aggregated_rules(r.clone(), &all)).collect()
+        self.aggregated_cluster_roles().to_vec()
     }
     fn cluster_role_bindings(&self) -> Vec<Arc<Value>> {
         self.all("clusterrolebindings", "")
@@ -92,11 +117,10 @@ impl PolicySource for CachedPolicy<'_> {
         self.all("rolebindings", &format!("{namespace}/"))
     }
     fn cluster_role(&self, name: &str) -> Option<Arc<Value>> {
-        let role = self.one("clusterroles", name)?;
-        if role.get("aggregationRule").is_none_or(Value::is_null) {
-            return Some(role);
-        }
-        Some(with_aggregated_rules(role, &self.all("clusterroles", "")))
+        self.aggregated_cluster_roles()
+            .iter()
+            .find(|r| crate::registry::meta::name(r) == name)
+            .cloned()
     }
     fn role(&self, namespace: &str, name: &str) -> Option<Arc<Value>> {
         self.one("roles", &format!("{namespace}/{name}"))

@@ -5,11 +5,13 @@ pub mod authn;
 pub mod authorize;
 pub mod discovery;
 pub mod eviction;
+pub mod impersonate;
 pub mod list;
 pub mod negotiate;
 pub mod patch;
 pub mod request;
 pub mod rest;
+pub mod reviews;
 pub mod system;
 pub mod table;
 
@@ -169,6 +171,7 @@ async fn route(
     let (parts, body) = req.into_parts();
     let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let user = api.auth.authenticate(&api, peer, authorization).await?;
+    let user = impersonate::apply(&api, user, &parts.headers)?;
     let path = parts.uri.path();
     let api_path = request::parse_path(path);
     match &api_path {

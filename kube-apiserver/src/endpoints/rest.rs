@@ -229,6 +229,7 @@ pub async fn create_object(api: &Api, store: &Store, ctx: &Ctx, mut obj: Value) 
         // Admission (address allocation) records the object's namespace.
         meta_mut(&mut obj).insert("namespace".into(), json!(ns));
     }
+    crate::admission::rbac::check(api, &ctx.user, info, "", &obj, None)?;
     let admitted = crate::registry::services::admit_create(api, info, &mut obj, ctx.dry_run()).await;
     let result = match admitted {
         Ok(()) => {
@@ -249,7 +250,12 @@ pub async fn update(api: &Api, store: &Store, ctx: Ctx, sub: Option<&str>) -> Ap
     let name = name_of(&ctx).to_string();
     store::check_identity(ctx.info, &obj, ctx.namespace(), Some(&name))?;
     let opts = write_options(&ctx, sub);
-    let result = store.update(ctx.namespace(), &name, &opts, |_| Ok(obj.clone())).await;
+    let result = store
+        .update(ctx.namespace(), &name, &opts, |current| {
+            crate::admission::rbac::check(api, &ctx.user, ctx.info, &name, &obj, Some(&current))?;
+            Ok(obj.clone())
+        })
+        .await;
     match result {
         Err(e) if e.code == 404 && sub.is_none() && creates_on_update(ctx.info) => {
             let created = create_object(api, store, &ctx, obj).await?;
@@ -569,6 +575,10 @@ async fn virtual_resource(api: &Api, ctx: Ctx) -> ApiResult<Response<Body>> {
         }
         ("tokenreviews", &Method::POST) => super::authn::token_review(api, &ctx).await,
         ("selfsubjectreviews", &Method::POST) => super::authn::self_subject_review(&ctx),
+        ("subjectaccessreviews" | "localsubjectaccessreviews" | "selfsubjectaccessreviews", &Method::POST) => {
+            super::reviews::access_review(api, &ctx)
+        }
+        ("selfsubjectrulesreviews", &Method::POST) => super::reviews::rules_review(api, &ctx),
         ("componentstatuses", &Method::GET) => {
             let healthy = api.backend.current_revision().await.is_ok();
             let cs = |name: &str| {

@@ -231,6 +231,30 @@ impl ApiServer {
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
+    /// Runs kubectl as another identity (`--client-certificate …`, `--token …`, or nothing for
+    /// anonymous), with no kubeconfig credentials.
+    pub fn kubectl_as(&self, identity: &[&str], args: &[&str]) -> Output {
+        let empty = self.dir.path().join("empty-kubeconfig");
+        if !empty.exists() {
+            std::fs::write(&empty, "apiVersion: v1\nkind: Config\n").expect("empty kubeconfig");
+        }
+        Command::new(kubectl_path(33))
+            .env("KUBECONFIG", &empty)
+            .env("KUBECACHEDIR", self.dir.path().join("cache"))
+            .env("HOME", self.dir.path())
+            .args([
+                "--server",
+                &self.server_url(),
+                "--certificate-authority",
+                &self.ca_file().to_string_lossy(),
+            ])
+            .args(identity)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("kubectl")
+    }
+
     /// Runs kubectl with `input` on stdin.
     pub fn ok_stdin(&self, args: &[&str], input: &str) -> String {
         use std::io::Write;
@@ -296,18 +320,33 @@ impl ApiServer {
 
     /// One raw HTTPS request as the admin, with curl; returns (status code, body).
     pub fn request(&self, method: &str, path: &str, content_type: &str, body: Option<&str>) -> (u16, String) {
+        self.request_with(Some(ADMIN_TOKEN), method, path, content_type, body)
+    }
+
+    /// The status code of a GET with no credentials at all (kubectl would prompt for them).
+    pub fn anonymous_get(&self, path: &str) -> u16 {
+        self.request_with(None, "GET", path, "application/json", None).0
+    }
+
+    /// One raw HTTPS request with curl, with `token` or anonymous; returns (status code, body).
+    pub fn request_with(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Option<&str>,
+    ) -> (u16, String) {
         let dir = self.dir.path();
         let out_file = dir.join(format!("curl-out-{}", free_port()));
         let mut cmd = Command::new("curl");
         cmd.args(["-s", "-o", &out_file.to_string_lossy(), "-w", "%{http_code}"])
             .args(["--cacert", &self.ca_file().to_string_lossy()])
-            .args([
-                "-H",
-                &format!("Authorization: Bearer {ADMIN_TOKEN}"),
-                "-H",
-                &format!("Content-Type: {content_type}"),
-            ])
+            .args(["-H", &format!("Content-Type: {content_type}")])
             .args(["-X", method, &format!("{}{path}", self.server_url())]);
+        if let Some(t) = token {
+            cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
+        }
         let body_file = dir.join(format!("curl-body-{}", free_port()));
         if let Some(b) = body {
             std::fs::write(&body_file, b).expect("body file");

@@ -6,3 +6,4 @@ mod kube_client;
 mod kubectl;
 mod list_semantics;
 mod object_semantics;
+mod security;

@@ -64,6 +64,22 @@ pub async fn run(api: &Api) -> ApiResult<()> {
         )
         .await?;
     }
+    for (name, value, description) in [
+        (
+            "system-node-critical",
+            2000001000,
+            "Used for system critical pods that must not be moved from their current node.",
+        ),
+        (
+            "system-cluster-critical",
+            2000000000,
+            "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.",
+        ),
+    ] {
+        let pc = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
+                        "value": value, "description": description, "preemptionPolicy": "PreemptLowerPriority"});
+        ensure(api, "scheduling.k8s.io", "priorityclasses", None, pc).await?;
+    }
     let cidr = api.config.service_cidr;
     ensure(
         api,

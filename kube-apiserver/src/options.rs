@@ -69,6 +69,12 @@ pub struct Options {
     /// Ordered list of plug-ins to do authorization on secure port.
     #[arg(long, default_value = "AlwaysAllow", value_delimiter = ',')]
     pub authorization_mode: Vec<String>,
+    /// Admission plugins that should be enabled in addition to default enabled ones.
+    #[arg(long, value_delimiter = ',')]
+    pub enable_admission_plugins: Vec<String>,
+    /// Admission plugins that should be disabled although they are in the default enabled plugins list.
+    #[arg(long, value_delimiter = ',')]
+    pub disable_admission_plugins: Vec<String>,
     /// Where the embedded store keeps its data (used when --etcd-servers is not given).
     #[arg(long, default_value = "/var/lib/kube-apiserver")]
     pub data_dir: PathBuf,

@@ -92,7 +92,9 @@ pub async fn run(opts: Options) -> Result<()> {
         etcd_prefix: opts.etcd_prefix.clone(),
     };
     endpoints::system::set_server_address(SocketAddr::new(advertise, opts.secure_port).to_string());
-    let api = Api::new(config, backend.clone(), auth, modes).await;
+    let admission =
+        crate::admission::Plugins::from_flags(&opts.enable_admission_plugins, &opts.disable_admission_plugins)?;
+    let api = Api::new(config, backend.clone(), auth, modes, admission).await;
     crate::bootstrap::run(&api)
         .await
         .map_err(|e| anyhow::anyhow!("creating built-in objects: {e}"))?;

@@ -24,6 +24,7 @@ pub struct Api {
     pub backend: Arc<dyn Backend>,
     pub auth: Authenticator,
     pub authorization_modes: Vec<crate::auth::authz::Mode>,
+    pub admission: crate::admission::Plugins,
     /// Aggregated ClusterRoles and the cache revision they were computed at.
     pub aggregated_roles: std::sync::Mutex<(i64, Arc<Vec<Arc<serde_json::Value>>>)>,
     stores: HashMap<(&'static str, &'static str), Arc<Store>>,
@@ -36,6 +37,7 @@ impl Api {
         backend: Arc<dyn Backend>,
         auth: Authenticator,
         authorization_modes: Vec<crate::auth::authz::Mode>,
+        admission: crate::admission::Plugins,
     ) -> Arc<Api> {
         let mut stores = HashMap::new();
         let mut caches: HashMap<&'static str, Arc<Cacher>> = HashMap::new();
@@ -66,6 +68,7 @@ impl Api {
             backend,
             auth,
             authorization_modes,
+            admission,
             aggregated_roles: Default::default(),
             stores,
         })

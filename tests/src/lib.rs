@@ -102,8 +102,10 @@ pub struct ApiServer {
 }
 
 impl ApiServer {
+    /// A server as the tests without a controller-manager need it: the ServiceAccount admission
+    /// plugin is off, since nothing creates the `default` service accounts yet.
     pub fn start(store: Store) -> ApiServer {
-        Self::start_with(store, &[])
+        Self::start_with(store, &["--disable-admission-plugins", "ServiceAccount"])
     }
 
     /// Starts with extra flags for kube-apiserver.

@@ -90,7 +90,7 @@ pub async fn handle(api: &Api, store: &Store, ctx: Ctx, sub: Option<&str>) -> Ap
             let in_request_version = to_version(current, ctx.info.kind, &gv);
             let mut patched = apply_to(api, &ctx, &in_request_version, &tname)?;
             check_fields(&ctx, &mut patched, &gv)?;
-            crate::admission::rbac::check(api, &ctx.user, ctx.info, &name, &patched, Some(&in_request_version))?;
+            super::rest::admit(api, &ctx, &mut patched, Some(&in_request_version), sub)?;
             if !pinned {
                 meta_mut(&mut patched).remove("resourceVersion");
             }
@@ -140,7 +140,7 @@ async fn apply(api: &Api, store: &Store, ctx: Ctx, sub: Option<&str>, tname: &st
             let live = to_version(current, ctx.info.kind, &gv);
             let mut merged =
                 patch::server_side_apply(Some(&live), &applied, &apply_ctx, schema, tname).map_err(to_api_error)?;
-            crate::admission::rbac::check(api, &ctx.user, ctx.info, &name, &merged, Some(&live))?;
+            super::rest::admit(api, &ctx, &mut merged, Some(&live), sub)?;
             if applied.pointer("/metadata/resourceVersion").is_none() {
                 meta_mut(&mut merged).remove("resourceVersion");
             }

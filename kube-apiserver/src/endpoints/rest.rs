@@ -229,7 +229,7 @@ pub async fn create_object(api: &Api, store: &Store, ctx: &Ctx, mut obj: Value) 
         // Admission (address allocation) records the object's namespace.
         meta_mut(&mut obj).insert("namespace".into(), json!(ns));
     }
-    crate::admission::rbac::check(api, &ctx.user, info, "", &obj, None)?;
+    admit(api, ctx, &mut obj, None, None)?;
     let admitted = crate::registry::services::admit_create(api, info, &mut obj, ctx.dry_run()).await;
     let result = match admitted {
         Ok(()) => {
@@ -252,8 +252,9 @@ pub async fn update(api: &Api, store: &Store, ctx: Ctx, sub: Option<&str>) -> Ap
     let opts = write_options(&ctx, sub);
     let result = store
         .update(ctx.namespace(), &name, &opts, |current| {
-            crate::admission::rbac::check(api, &ctx.user, ctx.info, &name, &obj, Some(&current))?;
-            Ok(obj.clone())
+            let mut new = obj.clone();
+            admit(api, &ctx, &mut new, Some(&current), sub)?;
+            Ok(new)
         })
         .await;
     match result {
@@ -263,6 +264,30 @@ pub async fn update(api: &Api, store: &Store, ctx: Ctx, sub: Option<&str>) -> Ap
         }
         other => object_response(&ctx, 200, other?),
     }
+}
+
+/// Admission for a write: RBAC escalation checks, then the admission plugins; their
+/// warnings go to the response.
+pub fn admit(api: &Api, ctx: &Ctx, obj: &mut Value, old: Option<&Value>, sub: Option<&str>) -> ApiResult<()> {
+    let url_name = ctx.path.name.as_deref().unwrap_or_default();
+    crate::admission::rbac::check(api, &ctx.user, ctx.info, url_name, obj, old)?;
+    let attrs = crate::admission::Attributes {
+        api,
+        user: &ctx.user,
+        info: ctx.info,
+        operation: if old.is_some() {
+            crate::admission::Operation::Update
+        } else {
+            crate::admission::Operation::Create
+        },
+        subresource: sub,
+        namespace: ctx.namespace().unwrap_or_default(),
+        dry_run: ctx.dry_run(),
+    };
+    for w in crate::admission::admit(&attrs, obj, old)? {
+        ctx.warn(w);
+    }
+    Ok(())
 }
 
 /// Kinds whose PUT creates a missing object, as upstream's AllowCreateOnUpdate.
@@ -331,6 +356,13 @@ pub fn delete_options(ctx: &Ctx) -> ApiResult<DeleteOptions> {
 async fn delete(api: &Api, store: &Store, ctx: Ctx) -> ApiResult<Response<Body>> {
     let opts = delete_options(&ctx)?;
     let name = name_of(&ctx).to_string();
+    let immortal = ["default", "kube-system", "kube-public"].contains(&name.as_str());
+    if ctx.info.resource == "namespaces" && immortal && api.admission.on("NamespaceLifecycle") {
+        return Err(ApiError::forbidden(format!(
+            "namespaces {name:?} is forbidden: this namespace may not be deleted"
+        ))
+        .with_details(json!({"name": name, "kind": "namespaces"})));
+    }
     match store.delete(ctx.namespace(), &name, &opts).await? {
         Deleted::Gone(obj) => {
             if !opts.dry_run {

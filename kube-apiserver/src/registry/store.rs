@@ -85,7 +85,7 @@ fn storage_err(info: &ResourceInfo, name: &str, e: StorageError) -> ApiError {
 }
 
 /// Five characters from upstream's alphabet for generateName (no vowels, no look-alikes).
-fn random_suffix() -> String {
+pub fn random_suffix() -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     uuid::Uuid::new_v4().as_bytes()[..5]
         .iter()

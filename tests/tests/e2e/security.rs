@@ -387,6 +387,78 @@ fn identities_get_exactly_their_permissions() {
         "{list}"
     );
 
+    // ServiceAccount admission: a pod needs its service account, and gets the API token volume.
+    let pod = |name: &str, extra: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: team-b\nspec:\n  containers:\n  - name: c\n    image: busybox:1.36\n{extra}"
+        )
+    };
+    let f = s.file("sa-pod.yaml", &pod("with-sa", ""));
+    let err = s.fails(&["create", "-f", &f]);
+    assert!(
+        err.contains("error looking up service account team-b/default: serviceaccount \"default\" not found"),
+        "{err}"
+    );
+    s.ok(&["-n", "team-b", "create", "sa", "default"]);
+    s.ok(&["create", "-f", &f]);
+    let jp =
+        "jsonpath={.spec.volumes[0].name} {.spec.containers[0].volumeMounts[0].mountPath} {.spec.serviceAccountName}";
+    let vol = s.ok(&["-n", "team-b", "get", "pod", "with-sa", "-o", jp]);
+    assert!(vol.starts_with("kube-api-access-"), "{vol}");
+    assert!(
+        vol.ends_with(" /var/run/secrets/kubernetes.io/serviceaccount default"),
+        "{vol}"
+    );
+    let tolerations = s.ok(&[
+        "-n",
+        "team-b",
+        "get",
+        "pod",
+        "with-sa",
+        "-o",
+        "jsonpath={.spec.tolerations[*].key}",
+    ]);
+    assert_eq!(
+        tolerations,
+        "node.kubernetes.io/not-ready node.kubernetes.io/unreachable"
+    );
+    // A token bound to the pod works until the pod is gone.
+    let bound_args = [
+        "-n",
+        "team-b",
+        "create",
+        "token",
+        "default",
+        "--bound-object-kind",
+        "Pod",
+        "--bound-object-name",
+        "with-sa",
+    ];
+    let bound = s.ok(&bound_args).trim().to_string();
+    let who = s.kubectl_as(
+        &["--token", &bound],
+        &["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&who.stdout),
+        "system:serviceaccount:team-b:default"
+    );
+    s.ok(&["-n", "team-b", "delete", "pod", "with-sa"]);
+    assert_eq!(
+        outcome(&s.kubectl_as(&["--token", &bound], &["auth", "whoami"])),
+        Some(Unauthorized)
+    );
+
+    // PodSecurity: a restricted namespace refuses a privileged pod with upstream's message.
+    s.ok(&["label", "ns", "team-b", "pod-security.kubernetes.io/enforce=restricted"]);
+    let f = s.file(
+        "priv-pod.yaml",
+        &pod("priv", "    securityContext:\n      privileged: true\n"),
+    );
+    let err = s.fails(&["create", "-f", &f]);
+    let want = "pods \"priv\" is forbidden: violates PodSecurity \"restricted:latest\": privileged (container \"c\" must not set securityContext.privileged=true), allowPrivilegeEscalation != false (container \"c\" must set securityContext.allowPrivilegeEscalation=false)";
+    assert!(err.contains(want), "{err}");
+
     // The robot's token stops working once its service account is gone.
     s.ok(&["-n", "team-a", "delete", "sa", "robot"]);
     let after = s.kubectl_as(

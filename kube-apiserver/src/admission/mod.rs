@@ -3,6 +3,7 @@
 //! `--disable-admission-plugins` adjust upstream's default set. Plugins read what they need
 //! from the watch caches, so the chain also runs inside compare-and-swap retries.
 
+mod certificates;
 mod plugins;
 pub mod pod_security;
 pub mod rbac;
@@ -24,6 +25,9 @@ pub const ORDER: &[&str] = &[
     "PodSecurity",
     "Priority",
     "DefaultTolerationSeconds",
+    "CertificateApproval",
+    "CertificateSigning",
+    "CertificateSubjectRestriction",
     "ResourceQuota",
 ];
 
@@ -36,6 +40,9 @@ const DEFAULT_ON: &[&str] = &[
     "PodSecurity",
     "Priority",
     "DefaultTolerationSeconds",
+    "CertificateApproval",
+    "CertificateSigning",
+    "CertificateSubjectRestriction",
     "ResourceQuota",
 ];
 
@@ -43,9 +50,6 @@ const DEFAULT_ON: &[&str] = &[
 const KNOWN_ELSEWHERE: &[&str] = &[
     "AlwaysAdmit",
     "AlwaysPullImages",
-    "CertificateApproval",
-    "CertificateSigning",
-    "CertificateSubjectRestriction",
     "ClusterTrustBundleAttest",
     "DefaultIngressClass",
     "DefaultStorageClass",
@@ -131,6 +135,7 @@ pub fn admit(a: &Attributes, obj: &mut Value, old: Option<&Value>) -> ApiResult<
     let on = |n: &str| a.api.admission.on(n);
     let mut warnings = Vec::new();
     // mutating
+    certificates::record_requester(a, obj);
     if on("ServiceAccount") {
         plugins::service_account(a, obj)?;
     }
@@ -146,6 +151,15 @@ pub fn admit(a: &Attributes, obj: &mut Value, old: Option<&Value>) -> ApiResult<
     // validating
     if on("NodeRestriction") {
         plugins::node_restriction(a, obj, old)?;
+    }
+    if on("CertificateApproval") {
+        certificates::approval(a, obj, old)?;
+    }
+    if on("CertificateSigning") {
+        certificates::signing(a, obj, old)?;
+    }
+    if on("CertificateSubjectRestriction") {
+        certificates::subject_restriction(a, obj)?;
     }
     if on("PodSecurity") {
         warnings.extend(plugins::pod_security(a, obj)?);

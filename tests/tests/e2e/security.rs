@@ -152,7 +152,21 @@ subjects: [{kind: Group, name: system:bootstrappers, apiGroup: rbac.authorizatio
 roleRef: {kind: ClusterRole, name: system:node-bootstrapper, apiGroup: rbac.authorization.k8s.io}
 "#;
 
-const CSR: &str = "apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\nmetadata:\n  name: boot-csr\nspec:\n  signerName: kubernetes.io/kube-apiserver-client-kubelet\n  usages: [client auth, digital signature]\n  request: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlHOE1HUUNBUUF3QWpFQU1Ga3dFd1lIS29aSXpqMENBUVlJS29aSXpqMERBUWNEUWdBRWNsTjJFbWFzbGR5agp2bTFZb2V2MkZpQ3NuQk1MU1JhN3AwclF6Skg4RGJpOW9lemtXM01DM2NUUmo1djBMb3dscGtSa3ZqWWg3SVBsCkl4a3lxQjRaMnFBQU1Bb0dDQ3FHU000OUJBTUNBMGNBTUVRQ0lFbmpyUHFSWnNrb1I2VHZjeGY2NTZDcmhPdnIKMUN3UUU3aEFGUkFJQ0ZHSUFpQmg2Nk5wNVdWdGhMbFVFMUdoVEY4OHdEUWJjdWhDSDJqcjQ3bFlJYk5HM0E9PQotLS0tLUVORCBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0K\n";
+/// A CertificateSigningRequest manifest for `cn` in `orgs`, with a real request in it.
+fn csr_manifest(name: &str, signer: &str, cn: &str, orgs: &[&str]) -> String {
+    use base64::Engine;
+    let key = KeyPair::generate().expect("key");
+    let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
+    p.distinguished_name.push(DnType::CommonName, cn);
+    for o in orgs {
+        p.distinguished_name.push(DnType::OrganizationName, *o);
+    }
+    let pem = p.serialize_request(&key).expect("csr").pem().expect("pem");
+    let request = base64::engine::general_purpose::STANDARD.encode(pem);
+    format!(
+        "apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\nmetadata:\n  name: {name}\nspec:\n  signerName: {signer}\n  usages: [client auth, digital signature]\n  request: {request}\n"
+    )
+}
 
 #[test]
 fn identities_get_exactly_their_permissions() {
@@ -190,7 +204,15 @@ fn identities_get_exactly_their_permissions() {
         parts[1] = parts[1].chars().rev().collect();
         token(&parts.join("."))
     };
-    let csr_file = s.file("csr.yaml", CSR);
+    let csr_file = s.file(
+        "csr.yaml",
+        &csr_manifest(
+            "boot-csr",
+            "kubernetes.io/kube-apiserver-client-kubelet",
+            "system:node:n3",
+            &["system:nodes"],
+        ),
+    );
     let static_admin = token(ADMIN_TOKEN);
     let garbage = token("not-a-token");
     let bad_bootstrap = token("abcdef.0123456789abcdeX");
@@ -458,6 +480,39 @@ fn identities_get_exactly_their_permissions() {
     let err = s.fails(&["create", "-f", &f]);
     let want = "pods \"priv\" is forbidden: violates PodSecurity \"restricted:latest\": privileged (container \"c\" must not set securityContext.privileged=true), allowPrivilegeEscalation != false (container \"c\" must set securityContext.allowPrivilegeEscalation=false)";
     assert!(err.contains(want), "{err}");
+
+    // Certificates: the requester is recorded; approval needs the approve verb on the signer;
+    // system:masters may not be requested from the kube-apiserver-client signer.
+    let requester = s.ok(&["get", "csr", "boot-csr", "-o", "jsonpath={.spec.username}"]);
+    assert_eq!(requester, "system:bootstrap:abcdef");
+    let boot_ids: Vec<&str> = boot.iter().map(String::as_str).collect();
+    let denied = s.kubectl_as(&boot_ids, &["certificate", "approve", "boot-csr"]);
+    assert_eq!(
+        outcome(&denied),
+        Some(Forbidden),
+        "{}",
+        String::from_utf8_lossy(&denied.stderr)
+    );
+    assert_eq!(
+        s.ok(&["certificate", "approve", "boot-csr"]).trim(),
+        "certificatesigningrequest.certificates.k8s.io/boot-csr approved"
+    );
+    let cond = s.ok(&["get", "csr", "boot-csr", "-o", "jsonpath={.status.conditions[0].type}"]);
+    assert_eq!(cond, "Approved");
+    let masters = s.file(
+        "masters-csr.yaml",
+        &csr_manifest(
+            "masters",
+            "kubernetes.io/kube-apiserver-client",
+            "eve",
+            &["system:masters"],
+        ),
+    );
+    let err = s.fails(&["create", "-f", &masters]);
+    assert!(
+        err.contains("use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed"),
+        "{err}"
+    );
 
     // The robot's token stops working once its service account is gone.
     s.ok(&["-n", "team-a", "delete", "sa", "robot"]);

@@ -2,7 +2,7 @@
 //! may change, defaulting, validation, and how a delete proceeds (graceful, finalizers).
 
 mod defaults;
-mod validation;
+pub mod validation;
 
 use super::meta::{self, finalizers, format_time, is_deleting, meta_mut, now_rfc3339};
 use super::resources::ResourceInfo;
@@ -32,11 +32,7 @@ fn tracks_generation(info: &ResourceInfo) -> bool {
 
 /// Kinds whose status a client may not set on create (it belongs to controllers).
 fn resets_status_on_create(info: &ResourceInfo) -> bool {
-    info.has_status()
-        && !matches!(
-            info.resource,
-            "nodes" | "certificatesigningrequests" | "volumeattachments"
-        )
+    info.has_status() && !matches!(info.resource, "nodes" | "volumeattachments")
 }
 
 /// The spec-like part of an object: everything but metadata and status.
@@ -106,7 +102,21 @@ fn generate_job_selector(job: &mut Value) {
 /// Carries over what an update may not change, and applies subresource scoping: a status
 /// update changes only status, a main update everything but status.
 pub fn prepare_for_update(info: &ResourceInfo, new: &mut Value, old: &Value, subresource: Option<&str>) {
-    if matches!(subresource, Some("status" | "approval")) {
+    if subresource == Some("approval") {
+        // Approval changes the conditions only; the certificate stays as it was.
+        let conditions = new.pointer("/status/conditions").cloned();
+        let pinned = meta::resource_version(new).to_string();
+        *new = old.clone();
+        if !new.get("status").is_some_and(Value::is_object) {
+            new["status"] = json!({});
+        }
+        new["status"]["conditions"] = conditions.unwrap_or(json!([]));
+        if !pinned.is_empty() {
+            meta_mut(new).insert("resourceVersion".into(), json!(pinned));
+        }
+        return;
+    }
+    if subresource == Some("status") {
         let status = new.get("status").cloned();
         let pinned = meta::resource_version(new).to_string();
         *new = old.clone();

@@ -3,6 +3,7 @@
 
 mod apps;
 mod batch;
+pub mod certificates;
 mod coordination;
 mod core;
 mod core_pod;
@@ -47,6 +48,7 @@ pub fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<Fi
         ("rbac.authorization.k8s.io", "clusterroles") => rbac::role(obj, false, e),
         ("rbac.authorization.k8s.io", "rolebindings") => rbac::binding(obj, old, true, e),
         ("rbac.authorization.k8s.io", "clusterrolebindings") => rbac::binding(obj, old, false, e),
+        ("certificates.k8s.io", "certificatesigningrequests") => certificates::certificate_signing_request(obj, e),
         _ => {}
     }
     errs

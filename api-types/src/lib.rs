@@ -6,4 +6,5 @@ pub use k8s_openapi;
 pub mod fields;
 pub mod labels;
 pub mod logging;
+pub mod quantity;
 pub mod validation;

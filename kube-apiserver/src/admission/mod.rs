@@ -4,8 +4,10 @@
 //! from the watch caches, so the chain also runs inside compare-and-swap retries.
 
 mod certificates;
+mod limits;
 mod plugins;
 pub mod pod_security;
+pub mod quota;
 pub mod rbac;
 
 use crate::auth::User;
@@ -136,6 +138,9 @@ pub fn admit(a: &Attributes, obj: &mut Value, old: Option<&Value>) -> ApiResult<
     let mut warnings = Vec::new();
     // mutating
     certificates::record_requester(a, obj);
+    if on("LimitRanger") {
+        limits::limit_ranger(a, obj)?;
+    }
     if on("ServiceAccount") {
         plugins::service_account(a, obj)?;
     }

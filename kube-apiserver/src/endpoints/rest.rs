@@ -230,6 +230,8 @@ pub async fn create_object(api: &Api, store: &Store, ctx: &Ctx, mut obj: Value) 
         meta_mut(&mut obj).insert("namespace".into(), json!(ns));
     }
     admit(api, ctx, &mut obj, None, None)?;
+    let ns = ctx.namespace().unwrap_or_default();
+    crate::admission::quota::charge(api, info, ns, &obj, ctx.dry_run()).await?;
     let admitted = crate::registry::services::admit_create(api, info, &mut obj, ctx.dry_run()).await;
     let result = match admitted {
         Ok(()) => {

@@ -265,6 +265,67 @@ fn object_lifecycle_and_subresources() {
     );
     assert!(s.fails(&["get", "cm", "dry"]).contains("NotFound"));
 
+    // LimitRanger defaults and bounds containers; ResourceQuota checks and charges usage.
+    s.ok(&["create", "ns", "limited"]);
+    let limits = "apiVersion: v1\nkind: LimitRange\nmetadata: {name: lr, namespace: limited}\nspec:\n  limits:\n  - type: Container\n    default: {cpu: 500m, memory: 128Mi}\n    defaultRequest: {cpu: 100m}\n    max: {cpu: \"1\"}\n---\napiVersion: v1\nkind: ResourceQuota\nmetadata: {name: rq, namespace: limited}\nspec:\n  hard: {pods: \"2\", requests.cpu: 250m}\n";
+    s.ok(&["apply", "-f", &s.file("limits.yaml", limits)]);
+    let err = s.fails(&["-n", "limited", "run", "p0", "--image=busybox:1.36"]);
+    assert!(
+        err.contains("status unknown for quota: rq, resources: pods,requests.cpu"),
+        "{err}"
+    );
+    let status = r#"{"status":{"hard":{"pods":"2","requests.cpu":"250m"},"used":{"pods":"0","requests.cpu":"0"}}}"#;
+    s.ok(&[
+        "-n",
+        "limited",
+        "patch",
+        "resourcequota",
+        "rq",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        status,
+    ]);
+    s.ok(&["-n", "limited", "run", "p1", "--image=busybox:1.36"]);
+    let res = s.ok(&[
+        "-n",
+        "limited",
+        "get",
+        "pod",
+        "p1",
+        "-o",
+        "jsonpath={.spec.containers[0].resources.requests.cpu}/{.spec.containers[0].resources.limits.cpu}",
+    ]);
+    assert_eq!(res, "100m/500m");
+    s.ok(&["-n", "limited", "run", "p2", "--image=busybox:1.36"]);
+    let err = s.fails(&["-n", "limited", "run", "p3", "--image=busybox:1.36"]);
+    assert!(err.contains("pods \"p3\" is forbidden: exceeded quota: rq, requested: pods=1,requests.cpu=100m, used: pods=2,requests.cpu=200m, limited: pods=2,requests.cpu=250m"), "{err}");
+    assert_eq!(
+        s.ok(&[
+            "-n",
+            "limited",
+            "get",
+            "resourcequota",
+            "rq",
+            "-o",
+            "jsonpath={.status.used.pods}"
+        ]),
+        "2"
+    );
+    let big = r#"{"spec":{"containers":[{"name":"big","image":"busybox:1.36","resources":{"limits":{"cpu":"2"}}}]}}"#;
+    let err = s.fails(&[
+        "-n",
+        "limited",
+        "run",
+        "big",
+        "--image=busybox:1.36",
+        &format!("--overrides={big}"),
+    ]);
+    assert!(
+        err.contains("maximum cpu usage per Container is 1, but limit is 2"),
+        "{err}"
+    );
+
     // A terminating namespace takes no new objects.
     s.ok(&["create", "ns", "leaving"]);
     let (code, ns) = call(&s, "DELETE", "/api/v1/namespaces/leaving", JSON, None);

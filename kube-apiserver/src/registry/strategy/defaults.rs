@@ -39,7 +39,11 @@ pub fn initial_status(info: &ResourceInfo, obj: &mut Value) {
 
 pub fn apply(info: &ResourceInfo, obj: &mut Value) {
     match (info.group, info.resource) {
-        ("", "pods") => pod_spec(child(obj, "spec")),
+        ("", "pods") => {
+            let spec = child(obj, "spec");
+            pod_spec(spec);
+            requests_from_limits(spec);
+        }
         ("", "podtemplates") => pod_template(child(obj, "template")),
         ("", "replicationcontrollers") => {
             let spec = child(obj, "spec");
@@ -117,6 +121,26 @@ pub fn pod_spec(spec: &mut Value) {
     }
     for v in each(spec, "volumes") {
         volume(v);
+    }
+}
+
+/// In a Pod (not a template), a limit without a request requests the limit.
+fn requests_from_limits(spec: &mut Value) {
+    for key in ["initContainers", "containers"] {
+        for c in each(spec, key) {
+            let limits = c
+                .pointer("/resources/limits")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            if limits.is_empty() {
+                continue;
+            }
+            let requests = child(child(c, "resources"), "requests");
+            for (k, v) in limits {
+                or_insert(requests, &k, v);
+            }
+        }
     }
 }
 

@@ -339,6 +339,20 @@ impl ApiServer {
         content_type: &str,
         body: Option<&str>,
     ) -> (u16, String) {
+        let auth = token.map(|t| format!("Authorization: Bearer {t}"));
+        let extra: Vec<&str> = auth.as_deref().map(|h| vec!["-H", h]).unwrap_or_default();
+        self.curl(&extra, method, path, content_type, body)
+    }
+
+    /// One raw HTTPS request with curl and extra curl arguments (`--cert`, `--key`, headers).
+    pub fn curl(
+        &self,
+        extra: &[&str],
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Option<&str>,
+    ) -> (u16, String) {
         let dir = self.dir.path();
         let out_file = dir.join(format!("curl-out-{}", free_port()));
         let mut cmd = Command::new("curl");
@@ -346,9 +360,7 @@ impl ApiServer {
             .args(["--cacert", &self.ca_file().to_string_lossy()])
             .args(["-H", &format!("Content-Type: {content_type}")])
             .args(["-X", method, &format!("{}{path}", self.server_url())]);
-        if let Some(t) = token {
-            cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
-        }
+        cmd.args(extra);
         let body_file = dir.join(format!("curl-body-{}", free_port()));
         if let Some(b) = body {
             std::fs::write(&body_file, b).expect("body file");

@@ -185,6 +185,8 @@ fn identities_get_exactly_their_permissions() {
             "--authorization-mode",
             "Node,RBAC",
             "--enable-bootstrap-token-auth",
+            "--enable-admission-plugins",
+            "NodeRestriction",
         ],
     );
     let f = s.file("setup.yaml", SETUP);
@@ -214,6 +216,8 @@ fn identities_get_exactly_their_permissions() {
         ),
     );
     let static_admin = token(ADMIN_TOKEN);
+    let node_n1 = s.file("node-n1.yaml", "apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n");
+    let node_n2 = s.file("node-n2.yaml", "apiVersion: v1\nkind: Node\nmetadata:\n  name: n2\n");
     let garbage = token("not-a-token");
     let bad_bootstrap = token("abcdef.0123456789abcdeX");
 
@@ -293,6 +297,8 @@ fn identities_get_exactly_their_permissions() {
         ("node", &node, vec!["get", "pods", "-A"], Ok),
         ("node", &node, vec!["create", "cm", "x", "-n", "team-a"], Forbidden),
         ("node", &node, vec!["get", "clusterroles"], Forbidden),
+        ("node", &node, vec!["create", "-f", &node_n1], Ok),
+        ("node", &node, vec!["create", "-f", &node_n2], Forbidden),
         ("robot", &robot, vec!["get", "pods", "-n", "team-a"], Ok),
         ("robot", &robot, vec!["get", "cm", "-n", "team-a"], Ok),
         ("robot", &robot, vec!["get", "secrets", "-n", "team-a"], Forbidden),
@@ -356,6 +362,22 @@ fn identities_get_exactly_their_permissions() {
         cases.len(),
         failures.join("\n")
     );
+
+    // NodeRestriction: a kubelet writes the status of its own pods only.
+    let cert_args = ["--cert", &node[1], "--key", &node[3]];
+    let patch_status = |pod: &str| {
+        let path = format!("/api/v1/namespaces/team-a/pods/{pod}/status");
+        s.curl(
+            &cert_args,
+            "PATCH",
+            &path,
+            "application/merge-patch+json",
+            Some(r#"{"status":{"phase":"Running"}}"#),
+        )
+        .0
+    };
+    assert_eq!(patch_status("on-n1"), 200);
+    assert_eq!(patch_status("on-n2"), 403);
 
     // upstream's exact 403 text
     let out = s.kubectl_as(

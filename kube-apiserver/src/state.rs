@@ -27,6 +27,8 @@ pub struct Api {
     pub admission: crate::admission::Plugins,
     /// Aggregated ClusterRoles and the cache revision they were computed at.
     pub aggregated_roles: std::sync::Mutex<(i64, Arc<Vec<Arc<serde_json::Value>>>)>,
+    /// RBAC objects as shared values per (resource, namespace), with the cache revision.
+    pub policy_cache: std::sync::Mutex<HashMap<String, (i64, Arc<Vec<Arc<serde_json::Value>>>)>>,
     stores: HashMap<(&'static str, &'static str), Arc<Store>>,
 }
 
@@ -70,6 +72,7 @@ impl Api {
             authorization_modes,
             admission,
             aggregated_roles: Default::default(),
+            policy_cache: Default::default(),
             stores,
         })
     }

@@ -43,17 +43,29 @@ impl<'a> CachedPolicy<'a> {
         self.api.store_named(rbac::RBAC_GROUP, resource)
     }
 
+    /// The objects of `resource` under `within`, as shared values; rebuilt only when the
+    /// resource's watch cache has moved on since the last request asked.
     fn all(&self, resource: &str, within: &str) -> Vec<Arc<Value>> {
-        self.store(resource)
-            .map(|s| {
-                s.cacher
-                    .list(within)
-                    .0
-                    .into_iter()
-                    .map(|o| Arc::new(o.value.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        let Some(store) = self.store(resource) else {
+            return Vec::new();
+        };
+        let revision = store.cacher.revision();
+        let key = format!("{resource}/{within}");
+        let mut cache = self.api.policy_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((rev, list)) = cache.get(&key)
+            && *rev == revision
+        {
+            return list.as_ref().clone();
+        }
+        let list: Vec<Arc<Value>> = store
+            .cacher
+            .list(within)
+            .0
+            .into_iter()
+            .map(|o| Arc::new(o.value.clone()))
+            .collect();
+        cache.insert(key, (revision, Arc::new(list.clone())));
+        list
     }
 
     /// All ClusterRoles, aggregated; recomputed only when the ClusterRoles change.

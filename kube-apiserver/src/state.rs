@@ -19,6 +19,9 @@ pub struct ServerConfig {
     pub etcd_prefix: String,
 }
 
+/// A list of objects shared between requests (RBAC reads them on every request).
+pub type SharedObjects = Arc<Vec<Arc<serde_json::Value>>>;
+
 pub struct Api {
     pub config: ServerConfig,
     pub backend: Arc<dyn Backend>,
@@ -26,9 +29,9 @@ pub struct Api {
     pub authorization_modes: Vec<crate::auth::authz::Mode>,
     pub admission: crate::admission::Plugins,
     /// Aggregated ClusterRoles and the cache revision they were computed at.
-    pub aggregated_roles: std::sync::Mutex<(i64, Arc<Vec<Arc<serde_json::Value>>>)>,
+    pub aggregated_roles: std::sync::Mutex<(i64, SharedObjects)>,
     /// RBAC objects as shared values per (resource, namespace), with the cache revision.
-    pub policy_cache: std::sync::Mutex<HashMap<String, (i64, Arc<Vec<Arc<serde_json::Value>>>)>>,
+    pub policy_cache: std::sync::Mutex<HashMap<String, (i64, SharedObjects)>>,
     stores: HashMap<(&'static str, &'static str), Arc<Store>>,
 }
 

@@ -17,35 +17,21 @@ use crate::state::Api;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-/// Every plugin this server implements, in upstream's order.
-pub const ORDER: &[&str] = &[
-    "NamespaceLifecycle",
-    "LimitRanger",
-    "ServiceAccount",
-    "NodeRestriction",
-    "TaintNodesByCondition",
-    "PodSecurity",
-    "Priority",
-    "DefaultTolerationSeconds",
-    "CertificateApproval",
-    "CertificateSigning",
-    "CertificateSubjectRestriction",
-    "ResourceQuota",
-];
-
-/// Upstream v1.33's default set (of those implemented here).
-const DEFAULT_ON: &[&str] = &[
-    "NamespaceLifecycle",
-    "LimitRanger",
-    "ServiceAccount",
-    "TaintNodesByCondition",
-    "PodSecurity",
-    "Priority",
-    "DefaultTolerationSeconds",
-    "CertificateApproval",
-    "CertificateSigning",
-    "CertificateSubjectRestriction",
-    "ResourceQuota",
+/// Every plugin this server implements, in upstream's order, and whether upstream v1.33
+/// enables it by default.
+const PLUGINS: &[(&str, bool)] = &[
+    ("NamespaceLifecycle", true),
+    ("LimitRanger", true),
+    ("ServiceAccount", true),
+    ("NodeRestriction", false),
+    ("TaintNodesByCondition", true),
+    ("PodSecurity", true),
+    ("Priority", true),
+    ("DefaultTolerationSeconds", true),
+    ("CertificateApproval", true),
+    ("CertificateSigning", true),
+    ("CertificateSubjectRestriction", true),
+    ("ResourceQuota", true),
 ];
 
 /// Upstream's plugins that exist but are not implemented here: accepted in flags, no effect.
@@ -80,7 +66,7 @@ pub struct Plugins {
 impl Default for Plugins {
     fn default() -> Self {
         Plugins {
-            enabled: DEFAULT_ON.iter().copied().collect(),
+            enabled: PLUGINS.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect(),
         }
     }
 }
@@ -88,7 +74,7 @@ impl Default for Plugins {
 impl Plugins {
     pub fn from_flags(enable: &[String], disable: &[String]) -> anyhow::Result<Plugins> {
         let mut p = Plugins::default();
-        let known = |n: &str| ORDER.iter().copied().find(|k| *k == n);
+        let known = |n: &str| PLUGINS.iter().map(|(name, _)| *name).find(|k| *k == n);
         for n in enable {
             match known(n) {
                 Some(k) => {

@@ -383,6 +383,47 @@ impl ApiServer {
     }
 }
 
+/// A component process started against an ApiServer; killed on drop.
+pub struct Component {
+    child: Child,
+}
+
+impl Drop for Component {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ApiServer {
+    /// Starts kube-controller-manager with the admin kubeconfig and the server's CA as root CA.
+    pub fn controller_manager(&self, extra: &[&str]) -> Component {
+        let log = std::fs::File::create(self.dir.path().join("kube-controller-manager.log")).expect("log file");
+        let child = Command::new(binary("kube-controller-manager"))
+            .args(["--kubeconfig", &self.kubeconfig.to_string_lossy()])
+            .args(["--root-ca-file", &self.ca_file().to_string_lossy()])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("kube-controller-manager");
+        Component { child }
+    }
+
+    /// Polls `check` every 100ms for up to `secs` seconds.
+    pub fn eventually(&self, what: &str, secs: u64, mut check: impl FnMut() -> bool) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(secs) {
+            if check() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let kcm = std::fs::read_to_string(self.dir.path().join("kube-controller-manager.log")).unwrap_or_default();
+        panic!("timed out waiting for {what}; controller-manager log:\n{kcm}");
+    }
+}
+
 impl Drop for ApiServer {
     fn drop(&mut self) {
         self.kill9();

@@ -2,7 +2,7 @@
 //! for any resource, with upstream's object semantics. Kind-specific rules come from
 //! `strategy`.
 
-use super::meta::{self, finalizers, is_deleting, meta_mut, name, now_rfc3339};
+use super::meta::{self, meta_mut, name, now_rfc3339};
 use super::resources::ResourceInfo;
 use super::strategy;
 use crate::cacher::{Cacher, decode, with_rv};
@@ -204,7 +204,7 @@ impl Store {
             let mut new = track_fields(info, Some(&current), new, opts);
             meta::tidy_metadata(&mut new);
             // Finalizers all gone from an object being deleted: the delete completes now.
-            if is_deleting(&new) && finalizers(&new).is_empty() {
+            if strategy::deletion_complete(info, &new) {
                 if opts.dry_run {
                     return Ok(new);
                 }

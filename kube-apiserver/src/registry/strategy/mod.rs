@@ -228,6 +228,17 @@ pub fn plan_delete(info: &ResourceInfo, current: &Value, opts: &DeleteOptions) -
     Some(marked)
 }
 
+/// An object marked for deletion goes once no finalizer holds it (for a namespace, neither
+/// `metadata.finalizers` nor `spec.finalizers`).
+pub fn deletion_complete(info: &ResourceInfo, obj: &Value) -> bool {
+    let spec_held = info.resource == "namespaces"
+        && obj
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| !f.is_empty());
+    is_deleting(obj) && finalizers(obj).is_empty() && !spec_held
+}
+
 fn set_finalizers(obj: &mut Value, fins: Vec<String>) {
     if !fins.is_empty() {
         meta_mut(obj).insert("finalizers".into(), json!(fins));

@@ -1,0 +1,52 @@
+//! kube-controller-manager against a real API server: every namespace gets its `default`
+//! ServiceAccount and `kube-root-ca.crt`, so pods pass ServiceAccount admission; deleting a
+//! namespace deletes what is in it and then the namespace.
+
+use e2e::{ApiServer, Store};
+
+#[test]
+fn namespaces_get_accounts_and_ca_and_delete_cleanly() {
+    let s = ApiServer::start_with(Store::Embedded, &[]);
+    let _kcm = s.controller_manager(&[]);
+    s.ok(&["create", "ns", "team"]);
+    s.eventually("the default ServiceAccount", 15, || {
+        s.kubectl(&["-n", "team", "get", "sa", "default"]).status.success()
+    });
+    s.eventually("kube-root-ca.crt", 15, || {
+        s.kubectl(&["-n", "team", "get", "cm", "kube-root-ca.crt"])
+            .status
+            .success()
+    });
+    let ca = s.ok(&[
+        "-n",
+        "team",
+        "get",
+        "cm",
+        "kube-root-ca.crt",
+        "-o",
+        "jsonpath={.data.ca\\.crt}",
+    ]);
+    assert_eq!(ca, std::fs::read_to_string(s.ca_file()).expect("ca"));
+    // The system namespaces are covered too.
+    s.eventually("default in kube-system", 15, || {
+        s.kubectl(&["-n", "kube-system", "get", "sa", "default"])
+            .status
+            .success()
+    });
+
+    // With the account there, a pod passes ServiceAccount admission.
+    s.ok(&["-n", "team", "run", "app", "--image=busybox:1.36"]);
+    // A deleted default account comes back.
+    s.ok(&["-n", "team", "delete", "sa", "default"]);
+    s.eventually("the default ServiceAccount again", 15, || {
+        s.kubectl(&["-n", "team", "get", "sa", "default"]).status.success()
+    });
+
+    // Deleting the namespace deletes its contents, then the namespace itself.
+    s.ok(&["-n", "team", "create", "cm", "data", "--from-literal=a=b"]);
+    s.ok(&["delete", "ns", "team", "--wait=false"]);
+    s.eventually("the namespace to go", 30, || {
+        let out = s.kubectl(&["get", "ns", "team"]);
+        String::from_utf8_lossy(&out.stderr).contains("NotFound")
+    });
+}

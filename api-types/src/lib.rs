@@ -3,8 +3,10 @@
 
 pub use k8s_openapi;
 
+pub mod duration;
 pub mod fields;
 pub mod labels;
+pub mod leader;
 pub mod logging;
 pub mod quantity;
 pub mod validation;

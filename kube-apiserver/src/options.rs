@@ -32,7 +32,7 @@ pub struct Options {
     #[arg(long, default_value = "/registry")]
     pub etcd_prefix: String,
     /// The interval of compaction requests.
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, default_value = "5m", value_parser = api_types::duration::parse)]
     pub etcd_compaction_interval: std::time::Duration,
     /// A CIDR notation IP range from which to assign service cluster IPs.
     #[arg(long, default_value = "10.0.0.0/24")]
@@ -93,52 +93,12 @@ fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
     Ok((lo, hi))
 }
 
-/// Go-style durations: "300ms", "5m", "1h30m", "90s".
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let mut total = 0f64;
-    let mut num = String::new();
-    let mut chars = s.chars().peekable();
-    if s.is_empty() {
-        return Err("empty duration".into());
-    }
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let mut unit = c.to_string();
-        if c == 'm' && chars.peek() == Some(&'s') {
-            unit.push(chars.next().unwrap_or('s'));
-        }
-        let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
-        num.clear();
-        total += n * match unit.as_str() {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            _ => return Err(format!("invalid duration {s:?}")),
-        };
-    }
-    if !num.is_empty() {
-        if s == "0" {
-            return Ok(std::time::Duration::ZERO);
-        }
-        return Err(format!("missing unit in duration {s:?}"));
-    }
-    Ok(std::time::Duration::from_secs_f64(total))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn durations_and_ranges() {
-        assert_eq!(parse_duration("5m").unwrap().as_secs(), 300);
-        assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5400);
-        assert_eq!(parse_duration("250ms").unwrap().as_millis(), 250);
-        assert!(parse_duration("5").is_err());
+    fn port_ranges() {
         assert_eq!(parse_port_range("30000-32767").unwrap(), (30000, 32767));
         assert!(parse_port_range("2-1").is_err());
     }

@@ -26,6 +26,24 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         anyhow::bail!("--controllers: unknown controllers {unknown:?}");
     }
     let client = client(&opts).await?;
+    if !opts.leader_elect {
+        return run_controllers(&opts, client).await;
+    }
+    let cfg = api_types::leader::Config {
+        namespace: opts.leader_elect_resource_namespace.clone(),
+        name: opts.leader_elect_resource_name.clone(),
+        lease_duration: opts.leader_elect_lease_duration,
+        renew_deadline: opts.leader_elect_renew_deadline,
+        retry_period: opts.leader_elect_retry_period,
+        ..api_types::leader::Config::new(&opts.leader_elect_resource_name)
+    };
+    let mut result = Ok(());
+    let work = async { result = run_controllers(&opts, client.clone()).await };
+    api_types::leader::run(client.clone(), cfg, work).await?;
+    result
+}
+
+async fn run_controllers(opts: &Options, client: kube::Client) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     if opts.enabled("serviceaccount") {
         tasks.spawn(controllers::serviceaccount::run(client.clone()));

@@ -386,6 +386,19 @@ impl ApiServer {
 /// A component process started against an ApiServer; killed on drop.
 pub struct Component {
     child: Child,
+    pub log: PathBuf,
+}
+
+impl Component {
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops the process at once (`kill -9`).
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for Component {
@@ -398,7 +411,11 @@ impl Drop for Component {
 impl ApiServer {
     /// Starts kube-controller-manager with the admin kubeconfig and the server's CA as root CA.
     pub fn controller_manager(&self, extra: &[&str]) -> Component {
-        let log = std::fs::File::create(self.dir.path().join("kube-controller-manager.log")).expect("log file");
+        let path = self
+            .dir
+            .path()
+            .join(format!("kube-controller-manager-{}.log", free_port()));
+        let log = std::fs::File::create(&path).expect("log file");
         let child = Command::new(binary("kube-controller-manager"))
             .args(["--kubeconfig", &self.kubeconfig.to_string_lossy()])
             .args(["--root-ca-file", &self.ca_file().to_string_lossy()])
@@ -407,7 +424,7 @@ impl ApiServer {
             .stderr(log)
             .spawn()
             .expect("kube-controller-manager");
-        Component { child }
+        Component { child, log: path }
     }
 
     /// Polls `check` every 100ms for up to `secs` seconds.
@@ -419,8 +436,17 @@ impl ApiServer {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let kcm = std::fs::read_to_string(self.dir.path().join("kube-controller-manager.log")).unwrap_or_default();
-        panic!("timed out waiting for {what}; controller-manager log:\n{kcm}");
+        let mut logs = String::new();
+        for entry in std::fs::read_dir(self.dir.path()).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("kube-controller-manager") {
+                logs.push_str(&format!(
+                    "--- {name}\n{}",
+                    std::fs::read_to_string(entry.path()).unwrap_or_default()
+                ));
+            }
+        }
+        panic!("timed out waiting for {what}; component logs:\n{logs}");
     }
 }
 

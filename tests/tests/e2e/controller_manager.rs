@@ -50,3 +50,58 @@ fn namespaces_get_accounts_and_ca_and_delete_cleanly() {
         String::from_utf8_lossy(&out.stderr).contains("NotFound")
     });
 }
+
+#[test]
+fn one_leader_at_a_time() {
+    let s = ApiServer::start(Store::Embedded);
+    let fast = [
+        "--leader-elect-lease-duration=3s",
+        "--leader-elect-renew-deadline=2s",
+        "--leader-elect-retry-period=500ms",
+    ];
+    let mut first = s.controller_manager(&fast);
+    s.eventually("a leader", 15, || first.log().contains("successfully acquired lease"));
+    let second = s.controller_manager(&fast);
+    let holder = || {
+        s.ok(&[
+            "-n",
+            "kube-system",
+            "get",
+            "lease",
+            "kube-controller-manager",
+            "-o",
+            "jsonpath={.spec.holderIdentity}",
+        ])
+    };
+    let leader = holder();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(
+        !second.log().contains("successfully acquired lease"),
+        "two leaders:\n{}",
+        second.log()
+    );
+    assert_eq!(holder(), leader);
+    // When the leader dies, the other takes over within the lease duration.
+    first.kill9();
+    s.eventually("the standby to lead", 15, || {
+        second.log().contains("successfully acquired lease")
+    });
+    assert_ne!(holder(), leader);
+    let transitions = s.ok(&[
+        "-n",
+        "kube-system",
+        "get",
+        "lease",
+        "kube-controller-manager",
+        "-o",
+        "jsonpath={.spec.leaseTransitions}",
+    ]);
+    assert_eq!(transitions, "1");
+    // And it runs the controllers: a new namespace gets its default ServiceAccount.
+    s.ok(&["create", "ns", "after-failover"]);
+    s.eventually("the default ServiceAccount", 15, || {
+        s.kubectl(&["-n", "after-failover", "get", "sa", "default"])
+            .status
+            .success()
+    });
+}

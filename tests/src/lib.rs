@@ -2,7 +2,7 @@
 //! store or on a real etcd) on free ports in temporary directories, writes a kubeconfig,
 //! and runs real kubectl against them. Everything started is stopped on drop.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -196,11 +196,17 @@ impl ApiServer {
         self.kubectl_v(33, args)
     }
 
-    pub fn kubectl_v(&self, minor: u32, args: &[&str]) -> Output {
-        Command::new(kubectl_path(minor))
-            .env("KUBECONFIG", &self.kubeconfig)
+    /// kubectl of version 1.`minor` with its kubeconfig, and cache and home in the server's dir.
+    fn kubectl_command(&self, minor: u32, kubeconfig: &Path) -> Command {
+        let mut cmd = Command::new(kubectl_path(minor));
+        cmd.env("KUBECONFIG", kubeconfig)
             .env("KUBECACHEDIR", self.dir.path().join("cache"))
-            .env("HOME", self.dir.path())
+            .env("HOME", self.dir.path());
+        cmd
+    }
+
+    pub fn kubectl_v(&self, minor: u32, args: &[&str]) -> Output {
+        self.kubectl_command(minor, &self.kubeconfig)
             .args(args)
             .stdin(Stdio::null())
             .output()
@@ -240,10 +246,7 @@ impl ApiServer {
         if !empty.exists() {
             std::fs::write(&empty, "apiVersion: v1\nkind: Config\n").expect("empty kubeconfig");
         }
-        Command::new(kubectl_path(33))
-            .env("KUBECONFIG", &empty)
-            .env("KUBECACHEDIR", self.dir.path().join("cache"))
-            .env("HOME", self.dir.path())
+        self.kubectl_command(33, &empty)
             .args([
                 "--server",
                 &self.server_url(),
@@ -260,10 +263,8 @@ impl ApiServer {
     /// Runs kubectl with `input` on stdin.
     pub fn ok_stdin(&self, args: &[&str], input: &str) -> String {
         use std::io::Write;
-        let mut child = Command::new(kubectl_path(33))
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("KUBECACHEDIR", self.dir.path().join("cache"))
-            .env("HOME", self.dir.path())
+        let mut child = self
+            .kubectl_command(33, &self.kubeconfig)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -295,10 +296,7 @@ impl ApiServer {
 
     /// A started `kubectl` process with piped stdout (for `get -w`).
     pub fn spawn_kubectl(&self, args: &[&str]) -> Child {
-        Command::new(kubectl_path(33))
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("KUBECACHEDIR", self.dir.path().join("cache"))
-            .env("HOME", self.dir.path())
+        self.kubectl_command(33, &self.kubeconfig)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -111,9 +111,7 @@ fn bearer(header: &str) -> Option<&str> {
 /// An object from the watch cache, else from storage (the cache may trail a fresh write).
 async fn lookup(api: &Api, resource: &str, ns: Option<&str>, name: &str) -> Option<serde_json::Value> {
     let store = api.store_named("", resource)?;
-    let key = store.key(ns, name);
-    let rel = key.strip_prefix(&store.prefix).unwrap_or(&key).to_string();
-    if let Some(o) = store.cacher.get(&rel) {
+    if let Some(o) = store.cached(ns, name) {
         return Some(o.value.clone());
     }
     store.get(ns, name).await.ok()

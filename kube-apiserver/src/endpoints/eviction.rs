@@ -7,23 +7,11 @@ use super::rest::created_status;
 use super::{Body, Ctx, respond_value};
 use crate::errors::{ApiError, ApiResult};
 use crate::registry::meta;
-use crate::registry::store::{DeleteOptions, Store, WriteOptions};
+use crate::registry::store::{Store, WriteOptions};
 use crate::state::Api;
 use api_types::labels::Selector;
 use http::Response;
 use serde_json::{Value, json};
-
-fn delete_options(eviction: &Value, dry_run: bool) -> DeleteOptions {
-    let d = eviction.get("deleteOptions");
-    let s = |p: &str| d.and_then(|d| d.pointer(p)).and_then(Value::as_str).map(String::from);
-    DeleteOptions {
-        grace_period: d.and_then(|d| d.get("gracePeriodSeconds")).and_then(Value::as_i64),
-        propagation: s("/propagationPolicy"),
-        precondition_uid: s("/preconditions/uid"),
-        precondition_rv: s("/preconditions/resourceVersion"),
-        dry_run,
-    }
-}
 
 /// Pods that are done, not yet running, or already going need no budget.
 fn ignores_budgets(pod: &Value) -> bool {
@@ -47,7 +35,8 @@ pub async fn evict(api: &Api, store: &Store, ctx: Ctx) -> ApiResult<Response<Bod
     let eviction = negotiate::decode_body(ctx.content_type(), &ctx.body)?;
     let name = ctx.path.name.clone().unwrap_or_default();
     let ns = ctx.namespace().unwrap_or_default().to_string();
-    let opts = delete_options(&eviction, ctx.dry_run());
+    let options = eviction.get("deleteOptions").cloned().unwrap_or(json!({}));
+    let opts = super::rest::parse_delete_options(&options, &Default::default(), ctx.dry_run())?;
     let pod = store.get(Some(&ns), &name).await?;
     if !ignores_budgets(&pod) {
         charge_budget(api, &ns, &name, &pod, ctx.dry_run()).await?;

@@ -59,11 +59,8 @@ fn name_of(ctx: &Ctx) -> &str {
 async fn get(store: &Store, ctx: Ctx) -> ApiResult<Response<Body>> {
     let name = name_of(&ctx);
     let obj = if ctx.query.get("resourceVersion") == Some("0") {
-        let key = store.key(ctx.namespace(), name);
-        let rel = key.strip_prefix(&store.prefix).unwrap_or(&key).to_string();
         store
-            .cacher
-            .get(&rel)
+            .cached(ctx.namespace(), name)
             .map(|o| o.value.clone())
             .ok_or_else(|| ApiError::not_found(ctx.info.group, ctx.info.resource, name))?
     } else {
@@ -181,7 +178,7 @@ pub async fn ensure_namespace(api: &Api, info: &ResourceInfo, ns: &str, name: &s
     let store = api
         .store_named("", "namespaces")
         .ok_or_else(|| ApiError::internal("no namespaces store"))?;
-    let obj = match store.cacher.get(ns) {
+    let obj = match store.cached(None, ns) {
         Some(o) => (*o).clone(),
         None => store
             .get(None, ns)
@@ -306,7 +303,11 @@ pub fn delete_options(ctx: &Ctx) -> ApiResult<DeleteOptions> {
     } else {
         negotiate::decode_body(ctx.content_type(), &ctx.body)?
     };
-    let q = &ctx.query;
+    parse_delete_options(&body, &ctx.query, ctx.dry_run())
+}
+
+/// DeleteOptions from a body (or an Eviction's `deleteOptions`), with the query as fallback.
+pub fn parse_delete_options(body: &Value, q: &super::request::Query, dry_run: bool) -> ApiResult<DeleteOptions> {
     let grace = body
         .get("gracePeriodSeconds")
         .and_then(Value::as_i64)
@@ -339,7 +340,7 @@ pub fn delete_options(ctx: &Ctx) -> ApiResult<DeleteOptions> {
         .get("dryRun")
         .and_then(Value::as_array)
         .is_some_and(|a| a.iter().any(|v| v == "All"))
-        || ctx.dry_run();
+        || dry_run;
     Ok(DeleteOptions {
         grace_period: grace,
         propagation,

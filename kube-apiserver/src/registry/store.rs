@@ -288,6 +288,15 @@ impl Store {
         Ok((page, objs))
     }
 
+    /// The watch cache's copy of an object, if it has one.
+    pub fn cached(&self, ns: Option<&str>, name: &str) -> Option<Arc<crate::cacher::Cached>> {
+        let key = match ns {
+            Some(ns) if self.info.namespaced => format!("{ns}/{name}"),
+            _ => name.to_string(),
+        };
+        self.cacher.get(&key)
+    }
+
     /// The key of an object relative to this store's prefix (for continue tokens).
     pub fn relative_key(&self, obj: &Value) -> String {
         let ns = meta::namespace(obj);

@@ -9,4 +9,5 @@ pub mod labels;
 pub mod leader;
 pub mod logging;
 pub mod quantity;
+pub mod serving;
 pub mod validation;

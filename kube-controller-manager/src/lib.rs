@@ -1,23 +1,33 @@
 //! kube-controller-manager: control loops that watch the cluster through the API server and
-//! move it toward the desired state. Each controller is a kube-rs `Controller`; they share one
-//! client. Only the API server touches storage: these loops read and write through it.
+//! move it toward the desired state. The controllers share one set of informers (one watch
+//! per resource) and each drains its own work queue. Only the API server touches storage:
+//! these loops read and write through it.
 
 pub mod controllers;
+pub mod credentials;
+pub mod events;
+pub mod expectations;
+pub mod informer;
+pub mod metrics;
 pub mod options;
+pub mod owners;
+pub mod pods;
+pub mod queue;
 
 use anyhow::Context;
+use controllers::{ALL, Ctx};
 use options::Options;
+use std::sync::Arc;
 
-async fn client(opts: &Options) -> anyhow::Result<kube::Client> {
-    let config = match &opts.kubeconfig {
+async fn config(opts: &Options) -> anyhow::Result<kube::Config> {
+    Ok(match &opts.kubeconfig {
         Some(path) => {
             let kc =
                 kube::config::Kubeconfig::read_from(path).with_context(|| format!("reading {}", path.display()))?;
             kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?
         }
         None => kube::Config::infer().await?,
-    };
-    Ok(kube::Client::try_from(config)?)
+    })
 }
 
 pub async fn run(opts: Options) -> anyhow::Result<()> {
@@ -25,9 +35,23 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     if !unknown.is_empty() {
         anyhow::bail!("--controllers: unknown controllers {unknown:?}");
     }
-    let client = client(&opts).await?;
+    let config = config(&opts).await?;
+    let client = kube::Client::try_from(config.clone())?;
+    if opts.secure_port != 0 {
+        api_types::serving::start(api_types::serving::Serving {
+            addr: (opts.bind_address, opts.secure_port).into(),
+            cert_file: opts.tls_cert_file.clone(),
+            key_file: opts.tls_private_key_file.clone(),
+            client: client.clone(),
+            metrics: Arc::new(metrics::render),
+            name: "kube-controller-manager".into(),
+        })
+        .await?;
+    }
+    let opts = Arc::new(opts);
     if !opts.leader_elect {
-        return run_controllers(&opts, client).await;
+        metrics::set_leading(true);
+        return run_controllers(opts, config, client).await;
     }
     let cfg = api_types::leader::Config {
         namespace: opts.leader_elect_resource_namespace.clone(),
@@ -38,27 +62,33 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         ..api_types::leader::Config::new(&opts.leader_elect_resource_name)
     };
     let mut result = Ok(());
-    let work = async { result = run_controllers(&opts, client.clone()).await };
+    let work = async {
+        metrics::set_leading(true);
+        result = run_controllers(opts.clone(), config, client.clone()).await
+    };
     api_types::leader::run(client.clone(), cfg, work).await?;
     result
 }
 
-async fn run_controllers(opts: &Options, client: kube::Client) -> anyhow::Result<()> {
+async fn run_controllers(opts: Arc<Options>, config: kube::Config, client: kube::Client) -> anyhow::Result<()> {
+    let informers = informer::Informers::new(client.clone());
+    let tokens = tempfile::Builder::new().prefix("kube-controller-manager-").tempdir()?;
     let mut tasks = tokio::task::JoinSet::new();
-    if opts.enabled("serviceaccount") {
-        tasks.spawn(controllers::serviceaccount::run(client.clone()));
-    }
-    if opts.enabled("root-ca-cert-publisher") {
-        match &opts.root_ca_file {
-            Some(path) => {
-                let ca = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-                tasks.spawn(controllers::root_ca::run(client.clone(), ca));
-            }
-            None => tracing::info!("root-ca-cert-publisher: no --root-ca-file, not started"),
-        }
-    }
-    if opts.enabled("namespace") {
-        tasks.spawn(controllers::namespace::run(client.clone()));
+    for d in ALL.iter().filter(|d| opts.enabled(d)) {
+        let own = match opts.use_service_account_credentials {
+            true => credentials::client_for(&client, &config, tokens.path(), d.service_account)
+                .await
+                .with_context(|| format!("credentials for {}", d.name))?,
+            false => client.clone(),
+        };
+        let ctx = Ctx {
+            recorder: events::Recorder::new(own.clone(), d.component),
+            client: own,
+            informers: informers.clone(),
+            opts: opts.clone(),
+        };
+        tracing::info!(controller = d.name, "starting");
+        tasks.spawn((d.start)(ctx));
     }
     tokio::select! {
         _ = tokio::signal::ctrl_c() => Ok(()),

@@ -1,10 +1,8 @@
 //! Command-line flags, with upstream kube-controller-manager's names.
 
+use crate::controllers::{ALL, Descriptor};
 use clap::Parser;
 use std::path::PathBuf;
-
-/// Every controller this binary runs, by upstream name.
-pub const CONTROLLERS: &[&str] = &["namespace", "root-ca-cert-publisher", "serviceaccount"];
 
 #[derive(Debug, Clone, Parser)]
 #[command(name = "kube-controller-manager", about = "The Kubernetes controller manager")]
@@ -39,18 +37,112 @@ pub struct Options {
     /// The namespace of resource object that is used for locking during leader election.
     #[arg(long, default_value = "kube-system")]
     pub leader_elect_resource_namespace: String,
+    /// If true, use individual service account credentials for each controller.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub use_service_account_credentials: bool,
+    /// The port on which to serve HTTPS with authentication and authorization. If 0, don't serve HTTPS at all.
+    #[arg(long, default_value_t = 10257)]
+    pub secure_port: u16,
+    /// The IP address on which to listen for the --secure-port port.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind_address: std::net::IpAddr,
+    /// File containing the default x509 Certificate for HTTPS.
+    #[arg(long)]
+    pub tls_cert_file: Option<PathBuf>,
+    /// File containing the default x509 private key matching --tls-cert-file.
+    #[arg(long)]
+    pub tls_private_key_file: Option<PathBuf>,
+    /// CIDR Range for Pods in cluster. Requires --allocate-node-cidrs to be true.
+    #[arg(long)]
+    pub cluster_cidr: Option<String>,
+    /// Should CIDRs for Pods be allocated and set on the cloud provider.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub allocate_node_cidrs: bool,
+    /// Mask size for node cidr in cluster. Default is 24 for IPv4 and 64 for IPv6.
+    #[arg(long)]
+    pub node_cidr_mask_size: Option<u8>,
+    /// CIDR Range for Services in cluster.
+    #[arg(long)]
+    pub service_cluster_ip_range: Option<String>,
+    /// Filename containing a PEM-encoded X509 CA certificate used to issue cluster-scoped certificates.
+    #[arg(long)]
+    pub cluster_signing_cert_file: Option<PathBuf>,
+    /// Filename containing a PEM-encoded RSA or ECDSA private key used to sign cluster-scoped certificates.
+    #[arg(long)]
+    pub cluster_signing_key_file: Option<PathBuf>,
+    /// The max length of duration signed certificates will be given.
+    #[arg(long, default_value = "8760h0m0s", value_parser = api_types::duration::parse)]
+    pub cluster_signing_duration: std::time::Duration,
+    /// Filename containing a PEM-encoded private RSA or ECDSA key used to sign service account tokens.
+    #[arg(long)]
+    pub service_account_private_key_file: Option<PathBuf>,
+    /// Amount of time which we allow running Node to be unresponsive before marking it unhealthy.
+    #[arg(long, default_value = "50s", value_parser = api_types::duration::parse)]
+    pub node_monitor_grace_period: std::time::Duration,
+    /// The period for syncing NodeStatus in cloud-node-lifecycle-controller.
+    #[arg(long, default_value = "5s", value_parser = api_types::duration::parse)]
+    pub node_monitor_period: std::time::Duration,
+    /// Number of terminated pods that can exist before the terminated pod garbage collector starts deleting them.
+    #[arg(long, default_value_t = 12500)]
+    pub terminated_pod_gc_threshold: i32,
+    /// The number of replica sets that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_replicaset_syncs: usize,
+    /// The number of replication controllers that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_rc_syncs: usize,
+    /// The number of deployment objects that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_deployment_syncs: usize,
+    /// The number of daemonset objects that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 2)]
+    pub concurrent_daemonset_syncs: usize,
+    /// The number of statefulset objects that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_statefulset_syncs: usize,
+    /// The number of job objects that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_job_syncs: usize,
+    /// The number of cron job objects that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_cron_job_syncs: usize,
+    /// The number of endpoint syncing operations that will be done concurrently.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_endpoint_syncs: usize,
+    /// The number of service endpoint syncing operations that will be done concurrently (endpointslice).
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_service_endpoint_syncs: usize,
+    /// The number of namespace objects that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 10)]
+    pub concurrent_namespace_syncs: usize,
+    /// The number of garbage collector workers that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 20)]
+    pub concurrent_gc_syncs: usize,
+    /// The number of resource quotas that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_resource_quota_syncs: usize,
+    /// The number of TTL-after-finished controller workers that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_ttl_after_finished_syncs: usize,
+    /// The number of horizontal pod autoscaler objects that are allowed to sync concurrently.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_horizontal_pod_autoscaler_syncs: usize,
     /// Number for the log level verbosity.
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,
 }
 
 impl Options {
-    /// Upstream's `--controllers` rules: an explicit `-name` wins, then `name`, then `*`.
-    pub fn enabled(&self, name: &str) -> bool {
-        if self.controllers.iter().any(|c| c.strip_prefix('-') == Some(name)) {
+    /// Upstream's `--controllers` rules: an explicit `-name` wins, then `name`, then `*` for
+    /// controllers on by default. A controller answers to its canonical name and its aliases.
+    pub fn enabled(&self, c: &Descriptor) -> bool {
+        let named = |n: &str| n == c.name || c.aliases.contains(&n);
+        if self.controllers.iter().any(|x| x.strip_prefix('-').is_some_and(named)) {
             return false;
         }
-        self.controllers.iter().any(|c| c == name || c == "*")
+        self.controllers
+            .iter()
+            .any(|x| named(x) || (x == "*" && c.on_by_default))
     }
 
     /// Names in `--controllers` that are not controllers.
@@ -58,7 +150,7 @@ impl Options {
         self.controllers
             .iter()
             .map(|c| c.trim_start_matches('-'))
-            .filter(|c| *c != "*" && !CONTROLLERS.contains(c))
+            .filter(|c| *c != "*" && !ALL.iter().any(|d| d.name == *c || d.aliases.contains(c)))
             .map(String::from)
             .collect()
     }
@@ -71,10 +163,14 @@ mod tests {
     #[test]
     fn controller_selection() {
         let o = |list: &str| Options::parse_from(["kcm", "--controllers", list]);
-        assert!(o("*").enabled("namespace"));
-        assert!(!o("*,-namespace").enabled("namespace"));
-        assert!(o("namespace").enabled("namespace"));
-        assert!(!o("serviceaccount").enabled("namespace"));
+        let by = |name: &str| ALL.iter().find(|d| d.name == name).unwrap();
+        let ns = by("namespace-controller");
+        assert!(o("*").enabled(ns));
+        assert!(!o("*,-namespace").enabled(ns));
+        assert!(!o("*,-namespace-controller").enabled(ns));
+        assert!(o("namespace").enabled(ns));
+        assert!(!o("serviceaccount").enabled(ns));
         assert_eq!(o("*,bogus").unknown_controllers(), ["bogus"]);
+        assert!(o("*,-bogus,replicaset-controller").unknown_controllers() == ["bogus"]);
     }
 }

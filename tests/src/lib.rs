@@ -385,6 +385,8 @@ impl ApiServer {
 pub struct Component {
     child: Child,
     pub log: PathBuf,
+    /// Its `--secure-port`.
+    pub port: u16,
 }
 
 impl Component {
@@ -414,15 +416,17 @@ impl ApiServer {
             .path()
             .join(format!("kube-controller-manager-{}.log", free_port()));
         let log = std::fs::File::create(&path).expect("log file");
+        let port = free_port();
         let child = Command::new(binary("kube-controller-manager"))
             .args(["--kubeconfig", &self.kubeconfig.to_string_lossy()])
             .args(["--root-ca-file", &self.ca_file().to_string_lossy()])
+            .args(["--secure-port", &port.to_string(), "--bind-address", "127.0.0.1"])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("kube-controller-manager");
-        Component { child, log: path }
+        Component { child, log: path, port }
     }
 
     /// Polls `check` every 100ms for up to `secs` seconds.

@@ -1,41 +1,115 @@
-//! The controllers, one module each, named as upstream's.
+//! The controllers, one module each, and the table naming them as upstream does.
 
 pub mod namespace;
+pub mod replicaset;
 pub mod root_ca;
 pub mod serviceaccount;
 
-use futures::StreamExt;
-use k8s_openapi::api::core::v1::Namespace;
-use kube::runtime::controller::Action;
-use std::time::Duration;
+use crate::events::Recorder;
+use crate::informer::Informers;
+use crate::options::Options;
+use futures::future::BoxFuture;
+use kube::api::{Api, PostParams};
+use std::sync::Arc;
 
-/// Why a reconcile failed; it is retried with backoff.
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct Error(#[from] pub kube::Error);
-
-pub fn retry(_ns: std::sync::Arc<Namespace>, e: &Error, _ctx: std::sync::Arc<kube::Client>) -> Action {
-    tracing::warn!(error = %e, "reconcile failed, retrying");
-    Action::requeue(Duration::from_secs(2))
+/// What a running controller is given.
+#[derive(Clone)]
+pub struct Ctx {
+    /// The controller's own client: its `system:controller:*` service account with
+    /// `--use-service-account-credentials`, else the manager's.
+    pub client: kube::Client,
+    /// The caches shared by every controller (one watch per resource).
+    pub informers: Informers,
+    pub recorder: Recorder,
+    pub opts: Arc<Options>,
 }
 
-/// Drives a controller stream to its end, logging each outcome.
-pub async fn drive<S, T, E>(name: &str, stream: S) -> anyhow::Result<()>
+type Start = fn(Ctx) -> BoxFuture<'static, anyhow::Result<()>>;
+
+/// One controller: its canonical name, the older names `--controllers` also accepts, whether
+/// `*` includes it, the kube-system ServiceAccount its RBAC role is bound to, and its loop.
+pub struct Descriptor {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub on_by_default: bool,
+    pub service_account: &'static str,
+    /// The `source.component` of its events.
+    pub component: &'static str,
+    pub start: Start,
+}
+
+/// Every controller this binary runs.
+pub const ALL: &[Descriptor] = &[
+    Descriptor {
+        name: "namespace-controller",
+        aliases: &["namespace"],
+        on_by_default: true,
+        service_account: "namespace-controller",
+        component: "namespace-controller",
+        start: |ctx| Box::pin(namespace::run(ctx)),
+    },
+    Descriptor {
+        name: "replicaset-controller",
+        aliases: &["replicaset"],
+        on_by_default: true,
+        service_account: "replicaset-controller",
+        component: "replicaset-controller",
+        start: |ctx| Box::pin(replicaset::run(ctx)),
+    },
+    Descriptor {
+        name: "root-ca-certificate-publisher-controller",
+        aliases: &["root-ca-cert-publisher"],
+        on_by_default: true,
+        service_account: "root-ca-cert-publisher",
+        component: "root-ca-cert-publisher",
+        start: |ctx| Box::pin(root_ca::run(ctx)),
+    },
+    Descriptor {
+        name: "serviceaccount-controller",
+        aliases: &["serviceaccount"],
+        on_by_default: true,
+        service_account: "service-account-controller",
+        component: "service-account-controller",
+        start: |ctx| Box::pin(serviceaccount::run(ctx)),
+    },
+];
+
+/// Writes `obj` with `status` through the status subresource (PUT, as upstream's controllers
+/// do: their RBAC roles grant `update` on status, not `patch`). A conflict means the cached
+/// copy was stale: it is re-read and written once more.
+pub async fn update_status<K>(api: &Api<K>, obj: &K, set: impl Fn(&mut K)) -> Result<(), kube::Error>
 where
-    S: futures::Stream<Item = Result<T, E>>,
-    E: std::fmt::Display,
+    K: kube::Resource + Clone + serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    stream
-        .for_each(|r| async move {
-            if let Err(e) = r {
-                tracing::debug!(controller = name, error = %e, "reconcile");
-            }
-        })
-        .await;
-    Ok(())
+    let name = obj.meta().name.clone().unwrap_or_default();
+    let mut next = obj.clone();
+    set(&mut next);
+    match api.replace_status(&name, &PostParams::default(), &next).await {
+        Err(kube::Error::Api(s)) if s.code == 409 => {
+            let Some(mut fresh) = api.get_opt(&name).await? else {
+                return Ok(());
+            };
+            set(&mut fresh);
+            ignore_not_found(api.replace_status(&name, &PostParams::default(), &fresh).await)
+        }
+        other => ignore_not_found(other),
+    }
 }
 
-/// Whether a namespace is being deleted.
-pub fn terminating(ns: &Namespace) -> bool {
-    ns.metadata.deletion_timestamp.is_some()
+/// A create that lost a race to an identical one (409) already has what it wanted.
+pub fn ignore_conflict<T>(r: Result<T, kube::Error>) -> Result<(), kube::Error> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 409 => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// A delete or update of something already gone (404) is done.
+pub fn ignore_not_found<T>(r: Result<T, kube::Error>) -> Result<(), kube::Error> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(e),
+    }
 }

@@ -2,19 +2,18 @@
 //! resource the server lists and deletes), then its `kubernetes` finalizer removed, after
 //! which the API server removes the namespace.
 
-use super::{Error, drive, retry};
+use super::{Ctx, ignore_not_found};
+use crate::informer::Change;
+use crate::queue::{Queue, run_workers};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
 use kube::discovery::{Discovery, Scope, verbs};
-use kube::runtime::controller::{Action, Controller};
-use kube::runtime::watcher;
-use std::sync::Arc;
 use std::time::Duration;
 
 const FINALIZER: &str = "kubernetes";
 
 /// Deletes what is left in `ns`; returns how many objects remained before this pass.
-async fn delete_contents(client: &kube::Client, ns: &str) -> Result<usize, Error> {
+async fn delete_contents(client: &kube::Client, ns: &str) -> anyhow::Result<usize> {
     let discovery = Discovery::new(client.clone()).run().await?;
     let mut remaining = 0;
     for group in discovery.groups() {
@@ -46,42 +45,56 @@ async fn delete_contents(client: &kube::Client, ns: &str) -> Result<usize, Error
     Ok(remaining)
 }
 
-async fn reconcile(ns: Arc<Namespace>, client: Arc<kube::Client>) -> Result<Action, Error> {
-    let held = ns
-        .spec
-        .as_ref()
-        .and_then(|s| s.finalizers.as_ref())
-        .is_some_and(|f| f.iter().any(|x| x == FINALIZER));
-    if ns.metadata.deletion_timestamp.is_none() || !held {
-        return Ok(Action::await_change());
-    }
-    let name = ns.metadata.name.clone().unwrap_or_default();
-    if delete_contents(&client, &name).await? > 0 {
-        return Ok(Action::requeue(Duration::from_secs(1)));
-    }
-    let mut done = (*ns).clone();
-    if let Some(spec) = done.spec.as_mut() {
-        spec.finalizers = Some(
-            spec.finalizers
-                .take()
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|f| f != FINALIZER)
-                .collect(),
-        );
-    }
-    let api: Api<Namespace> = Api::all((*client).clone());
-    api.replace_subresource("finalize", &name, &PostParams::default(), &done)
-        .await?;
-    tracing::info!(namespace = %name, "namespace emptied and finalized");
-    Ok(Action::await_change())
-}
-
-pub async fn run(client: kube::Client) -> anyhow::Result<()> {
-    let controller = Controller::new(Api::<Namespace>::all(client.clone()), watcher::Config::default()).run(
-        reconcile,
-        retry,
-        Arc::new(client),
-    );
-    drive("namespace", controller).await
+pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
+    let namespaces = ctx.informers.get::<Namespace>();
+    let queue = Queue::<String>::new();
+    let q = queue.clone();
+    namespaces.on_change(move |c| {
+        if let Change::Added(ns) | Change::Updated { new: ns, .. } = c
+            && ns.metadata.deletion_timestamp.is_some()
+        {
+            q.add(ns.metadata.name.clone().unwrap_or_default());
+        }
+    });
+    namespaces.synced().await;
+    let workers = ctx.opts.concurrent_namespace_syncs;
+    let again = queue.clone();
+    run_workers("namespace-controller", queue, workers, move |name: String| {
+        let (ctx, namespaces, again) = (ctx.clone(), namespaces.clone(), again.clone());
+        async move {
+            let Some(ns) = namespaces.get(&name) else { return Ok(()) };
+            let held = ns
+                .spec
+                .as_ref()
+                .and_then(|s| s.finalizers.as_ref())
+                .is_some_and(|f| f.iter().any(|x| x == FINALIZER));
+            if ns.metadata.deletion_timestamp.is_none() || !held {
+                return Ok(());
+            }
+            if delete_contents(&ctx.client, &name).await? > 0 {
+                again.add_after(name, Duration::from_secs(1));
+                return Ok(());
+            }
+            let mut done = (*ns).clone();
+            if let Some(spec) = done.spec.as_mut() {
+                spec.finalizers = Some(
+                    spec.finalizers
+                        .take()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|f| f != FINALIZER)
+                        .collect(),
+                );
+            }
+            let api: Api<Namespace> = Api::all(ctx.client.clone());
+            ignore_not_found(
+                api.replace_subresource("finalize", &name, &PostParams::default(), &done)
+                    .await,
+            )?;
+            tracing::info!(namespace = %name, "namespace emptied and finalized");
+            Ok(())
+        }
+    })
+    .await;
+    Ok(())
 }

@@ -1,22 +1,15 @@
 //! root-ca-cert-publisher: every active namespace has the `kube-root-ca.crt` ConfigMap with the
 //! cluster CA (`--root-ca-file`) under `ca.crt`, kept equal to it.
 
-use super::{Error, drive, terminating};
+use super::{Ctx, ignore_conflict};
+use crate::informer::Change;
+use crate::queue::{Queue, run_workers};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, PostParams};
-use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
 use std::sync::Arc;
-use std::time::Duration;
 
 const NAME: &str = "kube-root-ca.crt";
 const DESCRIPTION: &str = "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.";
-
-struct Ctx {
-    client: kube::Client,
-    ca: String,
-}
 
 fn desired(ca: &str) -> ConfigMap {
     serde_json::from_value(serde_json::json!({
@@ -26,42 +19,57 @@ fn desired(ca: &str) -> ConfigMap {
     .unwrap_or_default()
 }
 
-async fn reconcile(ns: Arc<Namespace>, ctx: Arc<Ctx>) -> Result<Action, Error> {
-    if terminating(&ns) {
-        return Ok(Action::await_change());
-    }
-    let name = ns.metadata.name.clone().unwrap_or_default();
-    let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &name);
-    match api.get_opt(NAME).await? {
-        None => match api.create(&PostParams::default(), &desired(&ctx.ca)).await {
-            Ok(_) => {}
-            Err(kube::Error::Api(s)) if s.code == 409 => {}
-            Err(e) => return Err(e.into()),
-        },
-        Some(mut cm) => {
-            let current = cm.data.as_ref().and_then(|d| d.get("ca.crt")).cloned();
-            if current.as_deref() != Some(ctx.ca.as_str()) {
-                cm.data.get_or_insert_default().insert("ca.crt".into(), ctx.ca.clone());
-                api.replace(NAME, &PostParams::default(), &cm).await?;
-            }
+pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
+    let Some(path) = ctx.opts.root_ca_file.clone() else {
+        tracing::info!("root-ca-cert-publisher: no --root-ca-file, not started");
+        return Ok(());
+    };
+    let ca: Arc<str> = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?
+        .into();
+    let namespaces = ctx.informers.get::<Namespace>();
+    let maps = ctx.informers.get::<ConfigMap>();
+    let queue = Queue::<String>::new();
+    let q = queue.clone();
+    namespaces.on_change(move |c| {
+        if let Change::Added(ns) | Change::Updated { new: ns, .. } = c {
+            q.add(ns.metadata.name.clone().unwrap_or_default());
         }
-    }
-    Ok(Action::await_change())
-}
-
-fn retry(_ns: Arc<Namespace>, e: &Error, _ctx: Arc<Ctx>) -> Action {
-    tracing::warn!(error = %e, "root-ca-cert-publisher: retrying");
-    Action::requeue(Duration::from_secs(2))
-}
-
-pub async fn run(client: kube::Client, ca: String) -> anyhow::Result<()> {
-    let maps: Api<ConfigMap> = Api::all(client.clone());
-    let controller = Controller::new(Api::<Namespace>::all(client.clone()), watcher::Config::default())
-        .watches(
-            maps,
-            watcher::Config::default().fields(&format!("metadata.name={NAME}")),
-            |cm| cm.metadata.namespace.map(|ns| ObjectRef::<Namespace>::new(&ns)),
-        )
-        .run(reconcile, retry, Arc::new(Ctx { client, ca }));
-    drive("root-ca-cert-publisher", controller).await
+    });
+    let q = queue.clone();
+    maps.on_change(move |c| {
+        if let Change::Updated { new: cm, .. } | Change::Deleted(cm) = c
+            && cm.metadata.name.as_deref() == Some(NAME)
+        {
+            q.add(cm.metadata.namespace.clone().unwrap_or_default());
+        }
+    });
+    namespaces.synced().await;
+    maps.synced().await;
+    run_workers("root-ca-cert-publisher", queue, 1, move |ns: String| {
+        let (ctx, namespaces, maps, ca) = (ctx.clone(), namespaces.clone(), maps.clone(), ca.clone());
+        async move {
+            if namespaces
+                .get(&ns)
+                .is_none_or(|n| n.metadata.deletion_timestamp.is_some())
+            {
+                return Ok(());
+            }
+            let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &ns);
+            match maps.get(&format!("{ns}/{NAME}")) {
+                None => ignore_conflict(api.create(&PostParams::default(), &desired(&ca)).await)?,
+                Some(cm) => {
+                    let current = cm.data.as_ref().and_then(|d| d.get("ca.crt"));
+                    if current.map(String::as_str) != Some(&*ca) {
+                        let mut cm = (*cm).clone();
+                        cm.data.get_or_insert_default().insert("ca.crt".into(), ca.to_string());
+                        api.replace(NAME, &PostParams::default(), &cm).await?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    })
+    .await;
+    Ok(())
 }

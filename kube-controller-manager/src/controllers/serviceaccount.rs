@@ -1,39 +1,53 @@
 //! serviceaccount: every active namespace has a `default` ServiceAccount (recreated if deleted).
 
-use super::{Error, drive, retry, terminating};
+use super::{Ctx, ignore_conflict};
+use crate::informer::Change;
+use crate::queue::{Queue, run_workers};
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, PostParams};
-use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
-use std::sync::Arc;
 
-async fn reconcile(ns: Arc<Namespace>, client: Arc<kube::Client>) -> Result<Action, Error> {
-    let name = ns.metadata.name.clone().unwrap_or_default();
-    if terminating(&ns) {
-        return Ok(Action::await_change());
-    }
-    let api: Api<ServiceAccount> = Api::namespaced((*client).clone(), &name);
-    if api.get_opt("default").await?.is_none() {
-        let sa: ServiceAccount =
-            serde_json::from_value(serde_json::json!({"metadata": {"name": "default"}})).unwrap_or_default();
-        match api.create(&PostParams::default(), &sa).await {
-            Ok(_) => tracing::info!(namespace = %name, "created the default ServiceAccount"),
-            Err(kube::Error::Api(e)) if e.code == 409 => {}
-            Err(e) => return Err(e.into()),
+pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
+    let namespaces = ctx.informers.get::<Namespace>();
+    let accounts = ctx.informers.get::<ServiceAccount>();
+    let queue = Queue::<String>::new();
+    let q = queue.clone();
+    namespaces.on_change(move |c| {
+        if let Change::Added(ns) | Change::Updated { new: ns, .. } = c {
+            q.add(ns.metadata.name.clone().unwrap_or_default());
         }
-    }
-    Ok(Action::await_change())
-}
-
-pub async fn run(client: kube::Client) -> anyhow::Result<()> {
-    let accounts: Api<ServiceAccount> = Api::all(client.clone());
-    let controller = Controller::new(Api::<Namespace>::all(client.clone()), watcher::Config::default())
-        .watches(
-            accounts,
-            watcher::Config::default().fields("metadata.name=default"),
-            |sa| sa.metadata.namespace.map(|ns| ObjectRef::<Namespace>::new(&ns)),
-        )
-        .run(reconcile, retry, Arc::new(client));
-    drive("serviceaccount", controller).await
+    });
+    let q = queue.clone();
+    accounts.on_change(move |c| {
+        if let Change::Deleted(sa) = c
+            && sa.metadata.name.as_deref() == Some("default")
+        {
+            q.add(sa.metadata.namespace.clone().unwrap_or_default());
+        }
+    });
+    namespaces.synced().await;
+    accounts.synced().await;
+    run_workers("serviceaccount-controller", queue, 1, move |ns: String| {
+        let (ctx, namespaces, accounts) = (ctx.clone(), namespaces.clone(), accounts.clone());
+        async move {
+            let active = namespaces
+                .get(&ns)
+                .is_some_and(|n| n.metadata.deletion_timestamp.is_none());
+            if !active || accounts.get(&format!("{ns}/default")).is_some() {
+                return Ok(());
+            }
+            let sa = ServiceAccount {
+                metadata: ObjectMeta {
+                    name: Some("default".into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            let api: Api<ServiceAccount> = Api::namespaced(ctx.client.clone(), &ns);
+            ignore_conflict(api.create(&PostParams::default(), &sa).await)?;
+            Ok(())
+        }
+    })
+    .await;
+    Ok(())
 }

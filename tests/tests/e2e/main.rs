@@ -8,3 +8,4 @@ mod kubectl;
 mod list_semantics;
 mod object_semantics;
 mod security;
+mod workloads;

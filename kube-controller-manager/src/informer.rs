@@ -1,0 +1,229 @@
+//! Shared informers: one watch per resource type for every controller (client-go's
+//! SharedInformerFactory). Each informer keeps the current objects and calls the handlers
+//! controllers registered with every change, old and new object both, so a handler can
+//! enqueue the owners of what an object was as well as of what it is.
+
+use futures::StreamExt;
+use kube::Resource;
+use kube::api::Api;
+use kube::runtime::{WatchStreamExt, watcher};
+use serde::de::DeserializeOwned;
+use std::any::{Any, TypeId};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::watch;
+
+/// What happened to an object.
+pub enum Change<'a, K> {
+    Added(&'a Arc<K>),
+    Updated { old: &'a Arc<K>, new: &'a Arc<K> },
+    Deleted(&'a Arc<K>),
+}
+
+type Handler<K> = Box<dyn Fn(&Change<'_, K>) + Send + Sync>;
+
+/// The store key of an object: `namespace/name`, or `name` when cluster-scoped.
+pub fn key_of<K: Resource>(obj: &K) -> String {
+    let meta = obj.meta();
+    let name = meta.name.as_deref().unwrap_or_default();
+    match meta.namespace.as_deref() {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// Splits a store key into namespace and name.
+pub fn split_key(key: &str) -> (Option<&str>, &str) {
+    match key.split_once('/') {
+        Some((ns, name)) => (Some(ns), name),
+        None => (None, key),
+    }
+}
+
+struct Inner<K> {
+    objects: RwLock<BTreeMap<String, Arc<K>>>,
+    handlers: RwLock<Vec<Handler<K>>>,
+    synced: watch::Sender<bool>,
+}
+
+/// One resource type's shared cache and event fan-out.
+pub struct Informer<K> {
+    inner: Arc<Inner<K>>,
+}
+
+impl<K> Clone for Informer<K> {
+    fn clone(&self) -> Self {
+        Informer {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<K> Informer<K>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    fn start(client: kube::Client) -> Informer<K> {
+        let inner = Arc::new(Inner {
+            objects: RwLock::new(BTreeMap::new()),
+            handlers: RwLock::new(Vec::new()),
+            synced: watch::channel(false).0,
+        });
+        let task = inner.clone();
+        tokio::spawn(async move {
+            let api: Api<K> = Api::all(client);
+            let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
+            let mut relisted: Option<BTreeMap<String, Arc<K>>> = None;
+            while let Some(event) = stream.next().await {
+                match event {
+                    Ok(watcher::Event::Init) => relisted = Some(BTreeMap::new()),
+                    Ok(watcher::Event::InitApply(obj)) => {
+                        if let Some(list) = relisted.as_mut() {
+                            list.insert(key_of(&obj), Arc::new(obj));
+                        }
+                    }
+                    Ok(watcher::Event::InitDone) => {
+                        task.replace(relisted.take().unwrap_or_default());
+                        task.synced.send_replace(true);
+                    }
+                    Ok(watcher::Event::Apply(obj)) => task.apply(Arc::new(obj)),
+                    Ok(watcher::Event::Delete(obj)) => task.remove(&key_of(&obj)),
+                    Err(e) => tracing::debug!(kind = %K::kind(&()), error = %e, "watch failed, retrying"),
+                }
+            }
+        });
+        Informer { inner }
+    }
+
+    /// Registers a handler; it first sees every object already cached as `Added`.
+    pub fn on_change(&self, handler: impl Fn(&Change<'_, K>) + Send + Sync + 'static) {
+        let mut handlers = self.inner.handlers.write().unwrap_or_else(|e| e.into_inner());
+        for obj in self.list() {
+            handler(&Change::Added(&obj));
+        }
+        handlers.push(Box::new(handler));
+    }
+
+    /// Waits until the first full list has been received.
+    pub async fn synced(&self) {
+        let mut rx = self.inner.synced.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+
+    pub fn get(&self, key: &str) -> Option<Arc<K>> {
+        self.inner
+            .objects
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    pub fn list(&self) -> Vec<Arc<K>> {
+        self.inner
+            .objects
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// The objects of one namespace.
+    pub fn list_namespace(&self, ns: &str) -> Vec<Arc<K>> {
+        let prefix = format!("{ns}/");
+        let objects = self.inner.objects.read().unwrap_or_else(|e| e.into_inner());
+        objects
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+impl<K> Inner<K> {
+    fn notify(&self, change: Change<'_, K>) {
+        for h in self.handlers.read().unwrap_or_else(|e| e.into_inner()).iter() {
+            h(&change);
+        }
+    }
+
+    fn apply(&self, obj: Arc<K>)
+    where
+        K: Resource,
+    {
+        let key = key_of(obj.as_ref());
+        let old = self
+            .objects
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, obj.clone());
+        match old {
+            Some(old) => self.notify(Change::Updated { old: &old, new: &obj }),
+            None => self.notify(Change::Added(&obj)),
+        }
+    }
+
+    fn remove(&self, key: &str) {
+        let old = self.objects.write().unwrap_or_else(|e| e.into_inner()).remove(key);
+        if let Some(old) = old {
+            self.notify(Change::Deleted(&old));
+        }
+    }
+
+    /// A relist: what changed while the watch was down becomes ordinary changes.
+    fn replace(&self, fresh: BTreeMap<String, Arc<K>>)
+    where
+        K: Resource,
+    {
+        let old = std::mem::replace(
+            &mut *self.objects.write().unwrap_or_else(|e| e.into_inner()),
+            fresh.clone(),
+        );
+        for (key, obj) in &fresh {
+            match old.get(key) {
+                None => self.notify(Change::Added(obj)),
+                Some(prev) if prev.meta().resource_version != obj.meta().resource_version => {
+                    self.notify(Change::Updated { old: prev, new: obj })
+                }
+                Some(_) => {}
+            }
+        }
+        for (key, obj) in &old {
+            if !fresh.contains_key(key) {
+                self.notify(Change::Deleted(obj));
+            }
+        }
+    }
+}
+
+/// The factory: the first request for a type starts its watch; later ones share it.
+#[derive(Clone)]
+pub struct Informers {
+    client: kube::Client,
+    started: Arc<Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>,
+}
+
+impl Informers {
+    pub fn new(client: kube::Client) -> Informers {
+        Informers {
+            client,
+            started: Arc::default(),
+        }
+    }
+
+    pub fn get<K>(&self) -> Informer<K>
+    where
+        K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    {
+        let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = started
+            .entry(TypeId::of::<K>())
+            .or_insert_with(|| Box::new(Informer::<K>::start(self.client.clone())));
+        entry
+            .downcast_ref::<Informer<K>>()
+            .expect("informer map is keyed by type")
+            .clone()
+    }
+}

@@ -1,5 +1,6 @@
 //! The controllers, one module each, and the table naming them as upstream does.
 
+pub mod deployment;
 pub mod namespace;
 pub mod replicaset;
 pub mod root_ca;
@@ -41,6 +42,14 @@ pub struct Descriptor {
 /// Every controller this binary runs.
 pub const ALL: &[Descriptor] = &[
     Descriptor {
+        name: "deployment-controller",
+        aliases: &["deployment"],
+        on_by_default: true,
+        service_account: "deployment-controller",
+        component: "deployment-controller",
+        start: |ctx| Box::pin(deployment::run(ctx)),
+    },
+    Descriptor {
         name: "namespace-controller",
         aliases: &["namespace"],
         on_by_default: true,
@@ -77,22 +86,28 @@ pub const ALL: &[Descriptor] = &[
 /// Writes `obj` with `status` through the status subresource (PUT, as upstream's controllers
 /// do: their RBAC roles grant `update` on status, not `patch`). A conflict means the cached
 /// copy was stale: it is re-read and written once more.
-pub async fn update_status<K>(api: &Api<K>, obj: &K, set: impl Fn(&mut K)) -> Result<(), kube::Error>
+/// Returns the object as written, `None` if it is gone.
+pub async fn update_status<K>(api: &Api<K>, obj: &K, set: impl Fn(&mut K)) -> Result<Option<K>, kube::Error>
 where
     K: kube::Resource + Clone + serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug,
 {
     let name = obj.meta().name.clone().unwrap_or_default();
     let mut next = obj.clone();
     set(&mut next);
-    match api.replace_status(&name, &PostParams::default(), &next).await {
+    let written = match api.replace_status(&name, &PostParams::default(), &next).await {
         Err(kube::Error::Api(s)) if s.code == 409 => {
             let Some(mut fresh) = api.get_opt(&name).await? else {
-                return Ok(());
+                return Ok(None);
             };
             set(&mut fresh);
-            ignore_not_found(api.replace_status(&name, &PostParams::default(), &fresh).await)
+            api.replace_status(&name, &PostParams::default(), &fresh).await
         }
-        other => ignore_not_found(other),
+        other => other,
+    };
+    match written {
+        Ok(o) => Ok(Some(o)),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

@@ -132,3 +132,251 @@ fn replicaset_keeps_its_replicas() {
         "{metrics}"
     );
 }
+
+/// Until the scheduler and simulated nodes run here, the test plays the kubelet: every pod
+/// becomes Running and Ready as soon as it exists.
+async fn make_pods_ready(client: kube::Client) {
+    use futures::StreamExt;
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::api::{Api, Patch, PatchParams};
+    use kube::runtime::{WatchStreamExt, watcher};
+    let pods: Api<Pod> = Api::all(client);
+    let mut events = watcher(pods.clone(), watcher::Config::default())
+        .applied_objects()
+        .boxed();
+    while let Some(Ok(pod)) = events.next().await {
+        let ready = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready"));
+        if ready || pod.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let patch = serde_json::json!({"status": {"phase": "Running", "conditions": [
+            {"type": "Ready", "status": "True", "lastTransitionTime": now}]}});
+        let api: Api<Pod> = Api::namespaced(
+            pods.clone().into_client(),
+            pod.metadata.namespace.as_deref().unwrap_or_default(),
+        );
+        let _ = api
+            .patch_status(
+                pod.metadata.name.as_deref().unwrap_or_default(),
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
+            .await;
+    }
+}
+
+/// Watches the rollout and records every breach of maxSurge/maxUnavailable it sees: the
+/// ReplicaSets' replicas summed over the deployment must stay within replicas + maxSurge, and
+/// ready pods at or above replicas - maxUnavailable.
+async fn watch_rollout(
+    client: kube::Client,
+    max_total: i32,
+    min_ready: usize,
+    breaches: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use futures::StreamExt;
+    use k8s_openapi::api::apps::v1::ReplicaSet;
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::api::Api;
+    use kube::runtime::{WatchStreamExt, reflector, watcher};
+    let (sets, sets_writer) = reflector::store::<ReplicaSet>();
+    let (pods, pods_writer) = reflector::store::<Pod>();
+    let rs_stream = reflector(
+        sets_writer,
+        watcher(
+            Api::<ReplicaSet>::default_namespaced(client.clone()),
+            watcher::Config::default(),
+        ),
+    )
+    .applied_objects()
+    .map(|_| ());
+    let pod_stream = reflector(
+        pods_writer,
+        watcher(Api::<Pod>::default_namespaced(client), watcher::Config::default()),
+    )
+    .applied_objects()
+    .map(|_| ());
+    let mut merged = futures::stream::select(rs_stream.boxed(), pod_stream.boxed());
+    while merged.next().await.is_some() {
+        // The stores fill all at once when their first list is complete.
+        if sets.state().is_empty() || pods.state().is_empty() {
+            continue;
+        }
+        let total: i32 = sets
+            .state()
+            .iter()
+            .map(|r| r.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0))
+            .sum();
+        let ready = pods
+            .state()
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .filter(|p| {
+                p.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+            })
+            .count();
+        let mut b = breaches.lock().unwrap();
+        if total > max_total {
+            b.push(format!("replica sets sum to {total} > {max_total}"));
+        }
+        if ready < min_ready {
+            b.push(format!("{ready} ready pods < {min_ready}"));
+        }
+    }
+}
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 5
+  selector: {matchLabels: {app: web}}
+  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: nginx:1.27}]}
+";
+
+#[test]
+fn deployment_rolls_out_within_surge_and_unavailability_and_undoes() {
+    let s = rbac_server();
+    let _kcm = with_own_credentials(&s, "deployment,replicaset");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let client = rt.block_on(s.client());
+    rt.spawn(make_pods_ready(client.clone()));
+
+    s.ok_stdin(&["apply", "-f", "-"], DEPLOYMENT);
+    s.ok(&["rollout", "status", "deployment/web", "--timeout=60s"]);
+    assert_eq!(pods(&s, "app=web").len(), 5);
+    let available = s.ok(&[
+        "get",
+        "deploy",
+        "web",
+        "-o",
+        "jsonpath={.status.conditions[?(@.type==\"Available\")].status}",
+    ]);
+    assert_eq!(available, "True");
+
+    // A new image rolls out with at most 6 replicas and at least 4 ready pods at every step.
+    let breaches = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    rt.spawn(watch_rollout(client.clone(), 6, 4, breaches.clone()));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    s.ok(&["set", "image", "deployment/web", "c=nginx:1.28"]);
+    s.ok(&["rollout", "status", "deployment/web", "--timeout=60s"]);
+    assert!(breaches.lock().unwrap().is_empty(), "{:?}", breaches.lock().unwrap());
+    let sets = s.ok(&[
+        "get",
+        "rs",
+        "-l",
+        "app=web",
+        "-o",
+        "jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}={.spec.replicas} {end}",
+    ]);
+    let mut sets: Vec<&str> = sets.split_whitespace().collect();
+    sets.sort();
+    assert_eq!(sets, ["nginx:1.27=0", "nginx:1.28=5"]);
+    let events = s.ok(&["get", "events", "--field-selector", "involvedObject.kind=Deployment"]);
+    assert!(
+        events.contains("ScalingReplicaSet") && events.contains("Scaled down replica set web-"),
+        "{events}"
+    );
+    let history = s.ok(&["rollout", "history", "deployment/web"]);
+    assert!(history.contains('1') && history.contains('2'), "{history}");
+
+    // Undo brings the first template back on its own ReplicaSet, now revision 3.
+    s.ok(&["rollout", "undo", "deployment/web"]);
+    s.ok(&["rollout", "status", "deployment/web", "--timeout=60s"]);
+    let image = s.ok(&[
+        "get",
+        "deploy",
+        "web",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].image}",
+    ]);
+    assert_eq!(image, "nginx:1.27");
+    let revision = s.ok(&[
+        "get",
+        "deploy",
+        "web",
+        "-o",
+        "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}",
+    ]);
+    assert_eq!(revision, "3");
+    assert_eq!(s.ok(&["get", "rs", "-l", "app=web", "-o", "name"]).lines().count(), 2);
+    assert!(breaches.lock().unwrap().is_empty(), "{:?}", breaches.lock().unwrap());
+}
+
+#[test]
+fn recreate_and_paused_deployments() {
+    let s = rbac_server();
+    let _kcm = with_own_credentials(&s, "deployment,replicaset");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let client = rt.block_on(s.client());
+    rt.spawn(make_pods_ready(client));
+    let recreate = DEPLOYMENT.replace(
+        "{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}",
+        "{type: Recreate}",
+    );
+    s.ok_stdin(&["apply", "-f", "-"], &recreate);
+    s.ok(&["rollout", "status", "deployment/web", "--timeout=60s"]);
+    s.ok(&["set", "image", "deployment/web", "c=nginx:1.28"]);
+    s.ok(&["rollout", "status", "deployment/web", "--timeout=60s"]);
+    let images = s.ok(&[
+        "get",
+        "pods",
+        "-l",
+        "app=web",
+        "-o",
+        "jsonpath={.items[*].spec.containers[0].image}",
+    ]);
+    assert_eq!(
+        images.split_whitespace().filter(|i| *i == "nginx:1.28").count(),
+        5,
+        "{images}"
+    );
+
+    // Paused: a new template does not roll out, but scaling does.
+    s.ok(&["rollout", "pause", "deployment/web"]);
+    s.ok(&["set", "image", "deployment/web", "c=nginx:1.29"]);
+    s.ok(&["scale", "deployment/web", "--replicas=2"]);
+    s.eventually("scaled to 2 while paused", 20, || pods(&s, "app=web").len() == 2);
+    let progressing = s.ok(&[
+        "get",
+        "deploy",
+        "web",
+        "-o",
+        "jsonpath={.status.conditions[?(@.type==\"Progressing\")].reason}",
+    ]);
+    assert_eq!(progressing, "DeploymentPaused");
+    let images = s.ok(&[
+        "get",
+        "pods",
+        "-l",
+        "app=web",
+        "-o",
+        "jsonpath={.items[*].spec.containers[0].image}",
+    ]);
+    assert!(!images.contains("1.29"), "{images}");
+    s.ok(&["rollout", "resume", "deployment/web"]);
+    s.ok(&["rollout", "status", "deployment/web", "--timeout=60s"]);
+    let images = s.ok(&[
+        "get",
+        "pods",
+        "-l",
+        "app=web",
+        "-o",
+        "jsonpath={.items[*].spec.containers[0].image}",
+    ]);
+    assert_eq!(
+        images.split_whitespace().collect::<Vec<_>>(),
+        ["nginx:1.29", "nginx:1.29"]
+    );
+}

@@ -1,6 +1,7 @@
 //! The controllers, one module each, and the table naming them as upstream does.
 
 pub mod deployment;
+pub mod garbagecollector;
 pub mod namespace;
 pub mod replicaset;
 pub mod root_ca;
@@ -48,6 +49,14 @@ pub const ALL: &[Descriptor] = &[
         service_account: "deployment-controller",
         component: "deployment-controller",
         start: |ctx| Box::pin(deployment::run(ctx)),
+    },
+    Descriptor {
+        name: "garbage-collector-controller",
+        aliases: &["garbagecollector"],
+        on_by_default: true,
+        service_account: "generic-garbage-collector",
+        component: "garbage-collector-controller",
+        start: |ctx| Box::pin(garbagecollector::run(ctx)),
     },
     Descriptor {
         name: "namespace-controller",

@@ -380,3 +380,57 @@ fn recreate_and_paused_deployments() {
         ["nginx:1.29", "nginx:1.29"]
     );
 }
+
+#[test]
+fn garbage_collection_follows_the_propagation_policy() {
+    let s = rbac_server();
+    let _kcm = with_own_credentials(&s, "deployment,replicaset,garbagecollector");
+    let count = |what: &str| s.ok(&["get", what, "-l", "app=web", "-o", "name"]).lines().count();
+    let small = DEPLOYMENT.replace("replicas: 5", "replicas: 2");
+
+    // Foreground: the deployment stays (with its finalizer) until its ReplicaSet and pods are gone.
+    s.ok_stdin(&["apply", "-f", "-"], &small);
+    s.eventually("2 pods", 20, || count("pods") == 2);
+    s.ok(&["delete", "deployment", "web", "--cascade=foreground", "--wait=false"]);
+    let finalizers = s.ok(&["get", "deploy", "web", "-o", "jsonpath={.metadata.finalizers}"]);
+    assert!(finalizers.contains("foregroundDeletion"), "{finalizers}");
+    s.eventually("everything gone", 30, || {
+        count("pods") == 0 && count("rs") == 0 && !s.kubectl(&["get", "deploy", "web"]).status.success()
+    });
+
+    // Orphan: the ReplicaSet and pods stay, without the owner reference.
+    s.ok_stdin(&["apply", "-f", "-"], &small);
+    s.eventually("2 pods", 20, || count("pods") == 2);
+    s.ok(&["delete", "deployment", "web", "--cascade=orphan"]);
+    s.eventually("the deployment gone", 20, || {
+        !s.kubectl(&["get", "deploy", "web"]).status.success()
+    });
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert_eq!(count("rs"), 1);
+    assert_eq!(count("pods"), 2);
+    let owners = s.ok(&[
+        "get",
+        "rs",
+        "-l",
+        "app=web",
+        "-o",
+        "jsonpath={.items[0].metadata.ownerReferences}",
+    ]);
+    assert_eq!(owners, "");
+
+    // Background: the owner goes at once, its dependents after it.
+    s.ok(&["delete", "rs", "-l", "app=web", "--cascade=background"]);
+    s.eventually("the orphaned pods collected", 30, || count("pods") == 0);
+
+    // A dependent whose owner never existed is collected too.
+    let dangling = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: dangling
+  ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: ghost, uid: 9d7c1c9e-0000-4000-8000-000000000000}]
+";
+    s.ok_stdin(&["apply", "-f", "-"], dangling);
+    s.eventually("the dangling dependent collected", 30, || {
+        !s.kubectl(&["get", "cm", "dangling"]).status.success()
+    });
+}

@@ -1,11 +1,21 @@
 //! The controllers, one module each, and the table naming them as upstream does.
 
+pub mod bootstrap_signer;
+pub mod clusterrole_aggregation;
+pub mod csr_approving;
+pub mod csr_cleaner;
+pub mod csr_signing;
+pub mod cronjob;
 pub mod deployment;
 pub mod garbagecollector;
+pub mod job;
 pub mod namespace;
+pub mod podgc;
 pub mod replicaset;
 pub mod root_ca;
 pub mod serviceaccount;
+pub mod token_cleaner;
+pub mod ttl_after_finished;
 
 use crate::events::Recorder;
 use crate::informer::Informers;
@@ -43,6 +53,54 @@ pub struct Descriptor {
 /// Every controller this binary runs.
 pub const ALL: &[Descriptor] = &[
     Descriptor {
+        name: "bootstrap-signer-controller",
+        aliases: &["bootstrapsigner"],
+        on_by_default: false,
+        service_account: "bootstrap-signer",
+        component: "bootstrap-signer",
+        start: |ctx| Box::pin(bootstrap_signer::run(ctx)),
+    },
+    Descriptor {
+        name: "certificatesigningrequest-approving-controller",
+        aliases: &["csrapproving"],
+        on_by_default: true,
+        service_account: "certificate-controller",
+        component: "certificate-controller",
+        start: |ctx| Box::pin(csr_approving::run(ctx)),
+    },
+    Descriptor {
+        name: "certificatesigningrequest-cleaner-controller",
+        aliases: &["csrcleaner"],
+        on_by_default: true,
+        service_account: "certificate-controller",
+        component: "certificate-controller",
+        start: |ctx| Box::pin(csr_cleaner::run(ctx)),
+    },
+    Descriptor {
+        name: "certificatesigningrequest-signing-controller",
+        aliases: &["csrsigning"],
+        on_by_default: true,
+        service_account: "certificate-controller",
+        component: "certificate-controller",
+        start: |ctx| Box::pin(csr_signing::run(ctx)),
+    },
+    Descriptor {
+        name: "clusterrole-aggregation-controller",
+        aliases: &["clusterrole-aggregation"],
+        on_by_default: true,
+        service_account: "clusterrole-aggregation-controller",
+        component: "clusterrole-aggregation-controller",
+        start: |ctx| Box::pin(clusterrole_aggregation::run(ctx)),
+    },
+    Descriptor {
+        name: "cronjob-controller",
+        aliases: &["cronjob"],
+        on_by_default: true,
+        service_account: "cronjob-controller",
+        component: "cronjob-controller",
+        start: |ctx| Box::pin(cronjob::run(ctx)),
+    },
+    Descriptor {
         name: "deployment-controller",
         aliases: &["deployment"],
         on_by_default: true,
@@ -59,6 +117,14 @@ pub const ALL: &[Descriptor] = &[
         start: |ctx| Box::pin(garbagecollector::run(ctx)),
     },
     Descriptor {
+        name: "job-controller",
+        aliases: &["job"],
+        on_by_default: true,
+        service_account: "job-controller",
+        component: "job-controller",
+        start: |ctx| Box::pin(job::run(ctx)),
+    },
+    Descriptor {
         name: "namespace-controller",
         aliases: &["namespace"],
         on_by_default: true,
@@ -67,12 +133,28 @@ pub const ALL: &[Descriptor] = &[
         start: |ctx| Box::pin(namespace::run(ctx)),
     },
     Descriptor {
+        name: "pod-garbage-collector-controller",
+        aliases: &["podgc"],
+        on_by_default: true,
+        service_account: "pod-garbage-collector",
+        component: "pod-garbage-collector",
+        start: |ctx| Box::pin(podgc::run(ctx)),
+    },
+    Descriptor {
         name: "replicaset-controller",
         aliases: &["replicaset"],
         on_by_default: true,
         service_account: "replicaset-controller",
         component: "replicaset-controller",
         start: |ctx| Box::pin(replicaset::run(ctx)),
+    },
+    Descriptor {
+        name: "replicationcontroller-controller",
+        aliases: &["replicationcontroller"],
+        on_by_default: true,
+        service_account: "replication-controller",
+        component: "replication-controller",
+        start: |ctx| Box::pin(replicaset::run_replication_controllers(ctx)),
     },
     Descriptor {
         name: "root-ca-certificate-publisher-controller",
@@ -89,6 +171,22 @@ pub const ALL: &[Descriptor] = &[
         service_account: "service-account-controller",
         component: "service-account-controller",
         start: |ctx| Box::pin(serviceaccount::run(ctx)),
+    },
+    Descriptor {
+        name: "token-cleaner-controller",
+        aliases: &["tokencleaner"],
+        on_by_default: false,
+        service_account: "token-cleaner",
+        component: "token-cleaner",
+        start: |ctx| Box::pin(token_cleaner::run(ctx)),
+    },
+    Descriptor {
+        name: "ttl-after-finished-controller",
+        aliases: &["ttl-after-finished"],
+        on_by_default: true,
+        service_account: "ttl-after-finished-controller",
+        component: "ttl-after-finished-controller",
+        start: |ctx| Box::pin(ttl_after_finished::run(ctx)),
     },
 ];
 

@@ -1,7 +1,8 @@
-//! replicaset: keeps `spec.replicas` active pods for each ReplicaSet: creates the missing ones
-//! from the template in slow-start batches (1, 2, 4, ...), deletes the surplus in upstream's
-//! order (unscheduled, pending, not ready first), adopts matching orphans, and reports
-//! replicas, fullyLabeledReplicas, readyReplicas and availableReplicas in status.
+//! replicaset and replicationcontroller: keep `spec.replicas` active pods for each
+//! ReplicaSet (or ReplicationController, the same loop over the older kind): create the
+//! missing ones from the template in slow-start batches (1, 2, 4, ...), delete the surplus in
+//! upstream's order (unscheduled, pending, not ready first), adopt matching orphans, and
+//! report replicas, fullyLabeledReplicas, readyReplicas and availableReplicas in status.
 
 use super::Ctx;
 use crate::events::{NORMAL, WARNING};
@@ -10,9 +11,13 @@ use crate::informer::{Change, Informer, key_of, split_key};
 use crate::owners::{Owner, claim, route_pod_changes};
 use crate::pods;
 use crate::queue::{Queue, run_workers};
+use api_types::labels::{Requirement, Selector};
 use futures::future::join_all;
-use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
+use k8s_openapi::api::core::v1::{
+    Pod, PodTemplateSpec, ReplicationController, ReplicationControllerCondition, ReplicationControllerStatus,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, PostParams};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,16 +25,160 @@ use std::time::Duration;
 /// Upstream's cap on creations or deletions in one sync.
 const BURST_REPLICAS: usize = 500;
 
-struct Controller {
+/// What the loop needs of a ReplicaSet or a ReplicationController.
+pub trait Replicated:
+    kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+    + Clone
+    + serde::Serialize
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+    const API_VERSION: &'static str;
+    const KIND: &'static str;
+    const CONTROLLER: &'static str;
+    fn selector(&self) -> Option<Selector>;
+    fn replicas(&self) -> i32;
+    fn min_ready_seconds(&self) -> i32;
+    fn template(&self) -> PodTemplateSpec;
+    /// The object with `counts` as its status, if that differs from the current one.
+    fn with_status(&self, counts: &Counts) -> Option<Self>;
+}
+
+/// A status as both kinds report it.
+pub struct Counts {
+    pub replicas: i32,
+    pub fully_labeled: i32,
+    pub ready: i32,
+    pub available: i32,
+    pub observed_generation: Option<i64>,
+    /// The ReplicaFailure condition: reason and message.
+    pub failure: Option<(String, String)>,
+}
+
+fn some(n: i32) -> Option<i32> {
+    (n > 0).then_some(n)
+}
+
+impl Replicated for ReplicaSet {
+    const API_VERSION: &'static str = "apps/v1";
+    const KIND: &'static str = "ReplicaSet";
+    const CONTROLLER: &'static str = "replicaset-controller";
+    fn selector(&self) -> Option<Selector> {
+        pods::selector(self.spec.as_ref().map(|s| &s.selector))
+    }
+    fn replicas(&self) -> i32 {
+        self.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
+    }
+    fn min_ready_seconds(&self) -> i32 {
+        self.spec.as_ref().and_then(|s| s.min_ready_seconds).unwrap_or(0)
+    }
+    fn template(&self) -> PodTemplateSpec {
+        self.spec.as_ref().and_then(|s| s.template.clone()).unwrap_or_default()
+    }
+    fn with_status(&self, c: &Counts) -> Option<Self> {
+        let previous = self.status.clone().unwrap_or_default();
+        let mut conditions: Vec<_> = previous.conditions.clone().unwrap_or_default();
+        let kept = conditions.iter().find(|x| x.type_ == "ReplicaFailure").cloned();
+        conditions.retain(|x| x.type_ != "ReplicaFailure");
+        if let Some((reason, message)) = &c.failure {
+            conditions.push(ReplicaSetCondition {
+                type_: "ReplicaFailure".into(),
+                status: "True".into(),
+                reason: Some(reason.clone()),
+                message: Some(message.clone()),
+                last_transition_time: kept
+                    .and_then(|k| k.last_transition_time)
+                    .or(Some(Time(jiff::Timestamp::now()))),
+            });
+        }
+        let status = ReplicaSetStatus {
+            replicas: c.replicas,
+            fully_labeled_replicas: some(c.fully_labeled),
+            ready_replicas: some(c.ready),
+            available_replicas: some(c.available),
+            observed_generation: c.observed_generation,
+            conditions: (!conditions.is_empty()).then_some(conditions),
+            terminating_replicas: previous.terminating_replicas,
+        };
+        (self.status.as_ref() != Some(&status)).then(|| ReplicaSet {
+            status: Some(status),
+            ..self.clone()
+        })
+    }
+}
+
+impl Replicated for ReplicationController {
+    const API_VERSION: &'static str = "v1";
+    const KIND: &'static str = "ReplicationController";
+    const CONTROLLER: &'static str = "replicationcontroller-controller";
+    /// A plain label map: every pair must match (an empty one matches nothing here).
+    fn selector(&self) -> Option<Selector> {
+        let map = self.spec.as_ref()?.selector.clone()?;
+        Some(Selector {
+            requirements: map.into_iter().map(|(k, v)| Requirement::Equals(k, v)).collect(),
+        })
+    }
+    fn replicas(&self) -> i32 {
+        self.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
+    }
+    fn min_ready_seconds(&self) -> i32 {
+        self.spec.as_ref().and_then(|s| s.min_ready_seconds).unwrap_or(0)
+    }
+    fn template(&self) -> PodTemplateSpec {
+        self.spec.as_ref().and_then(|s| s.template.clone()).unwrap_or_default()
+    }
+    fn with_status(&self, c: &Counts) -> Option<Self> {
+        let previous = self.status.clone().unwrap_or_default();
+        let mut conditions: Vec<_> = previous.conditions.clone().unwrap_or_default();
+        let kept = conditions.iter().find(|x| x.type_ == "ReplicaFailure").cloned();
+        conditions.retain(|x| x.type_ != "ReplicaFailure");
+        if let Some((reason, message)) = &c.failure {
+            conditions.push(ReplicationControllerCondition {
+                type_: "ReplicaFailure".into(),
+                status: "True".into(),
+                reason: Some(reason.clone()),
+                message: Some(message.clone()),
+                last_transition_time: kept
+                    .and_then(|k| k.last_transition_time)
+                    .or(Some(Time(jiff::Timestamp::now()))),
+            });
+        }
+        let status = ReplicationControllerStatus {
+            replicas: c.replicas,
+            fully_labeled_replicas: some(c.fully_labeled),
+            ready_replicas: some(c.ready),
+            available_replicas: some(c.available),
+            observed_generation: c.observed_generation,
+            conditions: (!conditions.is_empty()).then_some(conditions),
+        };
+        (self.status.as_ref() != Some(&status)).then(|| ReplicationController {
+            status: Some(status),
+            ..self.clone()
+        })
+    }
+}
+
+struct Controller<K> {
     ctx: Ctx,
-    sets: Informer<ReplicaSet>,
+    sets: Informer<K>,
     pods: Informer<Pod>,
     expectations: Arc<Expectations>,
     queue: Arc<Queue<String>>,
 }
 
 pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
-    let sets = ctx.informers.get::<ReplicaSet>();
+    run_kind::<ReplicaSet>(ctx.clone(), ctx.opts.concurrent_replicaset_syncs).await
+}
+
+pub async fn run_replication_controllers(ctx: Ctx) -> anyhow::Result<()> {
+    run_kind::<ReplicationController>(ctx.clone(), ctx.opts.concurrent_rc_syncs).await
+}
+
+async fn run_kind<K: Replicated>(ctx: Ctx, workers: usize) -> anyhow::Result<()> {
+    let sets = ctx.informers.get::<K>();
     let pods = ctx.informers.get::<Pod>();
     let c = Arc::new(Controller {
         ctx: ctx.clone(),
@@ -43,17 +192,12 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
         Change::Added(rs) | Change::Updated { new: rs, .. } | Change::Deleted(rs) => q.add(key_of(rs.as_ref())),
     });
     let finder = sets.clone();
-    route_pod_changes(
-        &pods,
-        "ReplicaSet",
-        c.expectations.clone(),
-        c.queue.clone(),
-        move |pod| selecting(&finder, pod),
-    );
+    route_pod_changes(&pods, K::KIND, c.expectations.clone(), c.queue.clone(), move |pod| {
+        selecting(&finder, pod)
+    });
     sets.synced().await;
     pods.synced().await;
-    let workers = ctx.opts.concurrent_replicaset_syncs;
-    run_workers("replicaset-controller", c.queue.clone(), workers, move |key: String| {
+    run_workers(K::CONTROLLER, c.queue.clone(), workers, move |key: String| {
         let c = c.clone();
         async move { c.sync(&key).await }
     })
@@ -61,28 +205,27 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The ReplicaSets in the pod's namespace whose selector matches it.
-fn selecting(sets: &Informer<ReplicaSet>, pod: &Pod) -> Vec<String> {
+/// The controllers in the pod's namespace whose selector matches it.
+fn selecting<K: Replicated>(sets: &Informer<K>, pod: &Pod) -> Vec<String> {
     let ns = pod.metadata.namespace.as_deref().unwrap_or_default();
     sets.list_namespace(ns)
         .iter()
         .filter(|rs| {
-            pods::selector(rs.spec.as_ref().map(|s| &s.selector))
+            rs.selector()
                 .is_some_and(|sel| !sel.is_empty() && pods::matches(&sel, pod.metadata.labels.as_ref()))
         })
         .map(|rs| key_of(rs.as_ref()))
         .collect()
 }
 
-impl Controller {
+impl<K: Replicated> Controller<K> {
     async fn sync(&self, key: &str) -> anyhow::Result<()> {
         let Some(rs) = self.sets.get(key) else {
             self.expectations.forget(key);
             return Ok(());
         };
         let ns = split_key(key).0.unwrap_or_default();
-        let spec = rs.spec.clone().unwrap_or_default();
-        let Some(selector) = pods::selector(Some(&spec.selector)).filter(|s| !s.is_empty()) else {
+        let Some(selector) = rs.selector().filter(|s| !s.is_empty()) else {
             return Ok(());
         };
         let candidates: Vec<Arc<Pod>> = self
@@ -92,24 +235,29 @@ impl Controller {
             .filter(|p| pods::is_active(p))
             .collect();
         let owner = Owner {
-            meta: &rs.metadata,
-            reference: pods::controller_ref("apps/v1", "ReplicaSet", &rs.metadata),
+            meta: rs.meta(),
+            reference: pods::controller_ref(K::API_VERSION, K::KIND, rs.meta()),
             selector: &selector,
         };
         let api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), ns);
         let owned = claim(&api, &owner, candidates).await?;
         let mut manage_error = None;
-        if self.expectations.satisfied(key) && rs.metadata.deletion_timestamp.is_none() {
+        if self.expectations.satisfied(key) && rs.meta().deletion_timestamp.is_none() {
             manage_error = self.manage(key, &rs, owned.clone(), &api).await.err();
         }
         let manage_error = manage_error.map(|(reason, e)| (reason, anyhow::Error::from(e)));
-        let status = self.status(&rs, &owned, manage_error.as_ref());
-        if Some(&status) != rs.status.as_ref() {
-            let sets: Api<ReplicaSet> = Api::namespaced(self.ctx.client.clone(), ns);
-            super::update_status(&sets, &rs, |r| r.status = Some(status.clone())).await?;
+        let counts = self.counts(&rs, &owned, manage_error.as_ref());
+        if let Some(updated) = rs.with_status(&counts) {
+            let sets: Api<K> = Api::namespaced(self.ctx.client.clone(), ns);
+            super::update_status(&sets, &updated, |latest| {
+                if let Some(u) = latest.with_status(&counts) {
+                    *latest = u;
+                }
+            })
+            .await?;
         }
-        let min_ready = spec.min_ready_seconds.unwrap_or(0);
-        if manage_error.is_none() && min_ready > 0 && status.ready_replicas != status.available_replicas {
+        let min_ready = rs.min_ready_seconds();
+        if manage_error.is_none() && min_ready > 0 && counts.ready != counts.available {
             self.queue
                 .add_after(key.to_string(), Duration::from_secs(min_ready as u64));
         }
@@ -120,20 +268,18 @@ impl Controller {
     async fn manage(
         &self,
         key: &str,
-        rs: &ReplicaSet,
+        rs: &K,
         mut owned: Vec<Arc<Pod>>,
         api: &Api<Pod>,
     ) -> Result<(), (&'static str, kube::Error)> {
-        let spec = rs.spec.clone().unwrap_or_default();
-        let want = spec.replicas.unwrap_or(1).max(0) as usize;
-        let name = rs.metadata.name.clone().unwrap_or_default();
+        let want = rs.replicas().max(0) as usize;
+        let name = rs.meta().name.clone().unwrap_or_default();
         if owned.len() < want {
             let missing = (want - owned.len()).min(BURST_REPLICAS);
             self.expectations.expect(key, missing, []);
-            let template = spec.template.unwrap_or_default();
             let pod = pods::from_template(
-                &template,
-                pods::controller_ref("apps/v1", "ReplicaSet", &rs.metadata),
+                &rs.template(),
+                pods::controller_ref(K::API_VERSION, K::KIND, rs.meta()),
                 &pods::name_prefix(&name),
             );
             let created = slow_start(missing, |_| async {
@@ -195,11 +341,10 @@ impl Controller {
         Ok(())
     }
 
-    fn status(&self, rs: &ReplicaSet, owned: &[Arc<Pod>], error: Option<&(&str, anyhow::Error)>) -> ReplicaSetStatus {
-        let spec = rs.spec.clone().unwrap_or_default();
-        let template_labels = spec.template.as_ref().and_then(|t| t.metadata.as_ref()?.labels.clone());
+    fn counts(&self, rs: &K, owned: &[Arc<Pod>], error: Option<&(&str, anyhow::Error)>) -> Counts {
+        let template_labels = rs.template().metadata.and_then(|m| m.labels);
         let now = jiff::Timestamp::now();
-        let min_ready = spec.min_ready_seconds.unwrap_or(0);
+        let min_ready = rs.min_ready_seconds();
         let fully_labeled = owned
             .iter()
             .filter(|p| {
@@ -209,34 +354,13 @@ impl Controller {
                 })
             })
             .count();
-        let ready = owned.iter().filter(|p| pods::is_ready(p)).count();
-        let available = owned.iter().filter(|p| pods::is_available(p, min_ready, now)).count();
-        let previous = rs.status.clone().unwrap_or_default();
-        let mut conditions: Vec<_> = previous
-            .conditions
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|c| c.type_ != "ReplicaFailure")
-            .collect();
-        if let Some((reason, e)) = error {
-            conditions.push(k8s_openapi::api::apps::v1::ReplicaSetCondition {
-                type_: "ReplicaFailure".into(),
-                status: "True".into(),
-                reason: Some(reason.to_string()),
-                message: Some(format!("{e:#}")),
-                last_transition_time: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now)),
-            });
-        }
-        let count = |n: usize| (n > 0).then_some(n as i32);
-        ReplicaSetStatus {
+        Counts {
             replicas: owned.len() as i32,
-            fully_labeled_replicas: count(fully_labeled),
-            ready_replicas: count(ready),
-            available_replicas: count(available),
-            observed_generation: rs.metadata.generation,
-            conditions: (!conditions.is_empty()).then_some(conditions),
-            terminating_replicas: previous.terminating_replicas,
+            fully_labeled: fully_labeled as i32,
+            ready: owned.iter().filter(|p| pods::is_ready(p)).count() as i32,
+            available: owned.iter().filter(|p| pods::is_available(p, min_ready, now)).count() as i32,
+            observed_generation: rs.meta().generation,
+            failure: error.map(|(reason, e)| (reason.to_string(), format!("{e:#}"))),
         }
     }
 }

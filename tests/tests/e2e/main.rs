@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary, one module per area.
 
 mod bad_input;
+mod bootstrap;
 mod controller_manager;
 mod durability;
 mod kube_client;

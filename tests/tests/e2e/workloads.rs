@@ -45,7 +45,7 @@ spec:
 #[test]
 fn replicaset_keeps_its_replicas() {
     let s = rbac_server();
-    let kcm = with_own_credentials(&s, "replicaset,serviceaccount");
+    let kcm = with_own_credentials(&s, "replicaset,replicationcontroller,serviceaccount");
     s.ok_stdin(&["apply", "-f", "-"], REPLICASET);
     s.eventually("3 pods", 20, || pods(&s, "app=web").len() == 3);
     s.eventually("status.replicas 3", 10, || {
@@ -108,6 +108,32 @@ fn replicaset_keeps_its_replicas() {
     s.eventually("the surplus orphan adopted and removed", 20, || {
         pods(&s, "app=web").len() == 1
     });
+
+    // A ReplicationController runs the same loop over its older kind.
+    let rc = "apiVersion: v1
+kind: ReplicationController
+metadata: {name: legacy}
+spec:
+  replicas: 2
+  selector: {app: legacy}
+  template:
+    metadata: {labels: {app: legacy}}
+    spec: {containers: [{name: c, image: nginx:1.27}]}
+";
+    s.ok_stdin(&["apply", "-f", "-"], rc);
+    s.eventually("2 legacy pods", 20, || pods(&s, "app=legacy").len() == 2);
+    s.eventually("rc status", 10, || {
+        s.ok(&["get", "rc", "legacy", "-o", "jsonpath={.status.replicas}"]) == "2"
+    });
+    let owner = s.ok(&[
+        "get",
+        "pods",
+        "-l",
+        "app=legacy",
+        "-o",
+        "jsonpath={.items[0].metadata.ownerReferences[0].kind}",
+    ]);
+    assert_eq!(owner, "ReplicationController");
 
     // The secure port: health for anyone, metrics for authorized callers.
     let url = |path: &str| format!("https://127.0.0.1:{}{path}", kcm.port);

@@ -1,0 +1,5 @@
+//! placeholder
+
+pub async fn run(_ctx: super::Ctx) -> anyhow::Result<()> {
+    Ok(())
+}

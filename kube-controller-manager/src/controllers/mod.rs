@@ -157,6 +157,14 @@ pub const ALL: &[Descriptor] = &[
         start: |ctx| Box::pin(replicaset::run_replication_controllers(ctx)),
     },
     Descriptor {
+        name: "replicationcontroller-controller",
+        aliases: &["replicationcontroller"],
+        on_by_default: true,
+        service_account: "replication-controller",
+        component: "replication-controller",
+        start: |ctx| Box::pin(replicaset::run_replication_controllers(ctx)),
+    },
+    Descriptor {
         name: "root-ca-certificate-publisher-controller",
         aliases: &["root-ca-cert-publisher"],
         on_by_default: true,

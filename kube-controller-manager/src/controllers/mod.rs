@@ -10,10 +10,14 @@ pub mod deployment;
 pub mod garbagecollector;
 pub mod job;
 pub mod namespace;
+pub mod nodeipam;
+pub mod nodelifecycle;
 pub mod podgc;
 pub mod replicaset;
 pub mod root_ca;
 pub mod serviceaccount;
+pub mod taint_eviction;
+pub mod taints;
 pub mod token_cleaner;
 pub mod ttl_after_finished;
 
@@ -133,6 +137,22 @@ pub const ALL: &[Descriptor] = &[
         start: |ctx| Box::pin(namespace::run(ctx)),
     },
     Descriptor {
+        name: "node-ipam-controller",
+        aliases: &["nodeipam"],
+        on_by_default: true,
+        service_account: "node-controller",
+        component: "node-ipam-controller",
+        start: |ctx| Box::pin(nodeipam::run(ctx)),
+    },
+    Descriptor {
+        name: "node-lifecycle-controller",
+        aliases: &["nodelifecycle"],
+        on_by_default: true,
+        service_account: "node-controller",
+        component: "node-controller",
+        start: |ctx| Box::pin(nodelifecycle::run(ctx)),
+    },
+    Descriptor {
         name: "pod-garbage-collector-controller",
         aliases: &["podgc"],
         on_by_default: true,
@@ -179,6 +199,14 @@ pub const ALL: &[Descriptor] = &[
         service_account: "service-account-controller",
         component: "service-account-controller",
         start: |ctx| Box::pin(serviceaccount::run(ctx)),
+    },
+    Descriptor {
+        name: "taint-eviction-controller",
+        aliases: &[],
+        on_by_default: true,
+        service_account: "node-controller",
+        component: "taint-eviction-controller",
+        start: |ctx| Box::pin(taint_eviction::run(ctx)),
     },
     Descriptor {
         name: "token-cleaner-controller",

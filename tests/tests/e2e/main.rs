@@ -7,6 +7,7 @@ mod durability;
 mod kube_client;
 mod kubectl;
 mod list_semantics;
+mod nodes;
 mod object_semantics;
 mod security;
 mod workloads;

@@ -90,12 +90,20 @@ async fn run_controllers(opts: Arc<Options>, config: kube::Config, client: kube:
         tracing::info!(controller = d.name, "starting");
         tasks.spawn((d.start)(ctx));
     }
+    // A controller that has nothing to do (a flag it needs is unset) returns at once; only a
+    // failure ends the process.
+    let failed = async {
+        loop {
+            match tasks.join_next().await {
+                Some(Ok(Err(e))) => return e,
+                Some(Err(e)) => return e.into(),
+                Some(Ok(Ok(()))) => {}
+                None => std::future::pending::<()>().await,
+            }
+        }
+    };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => Ok(()),
-        done = tasks.join_next() => match done {
-            Some(Ok(Err(e))) => Err(e),
-            Some(Err(e)) => Err(e.into()),
-            _ => Ok(()),
-        },
+        e = failed => Err(e),
     }
 }

@@ -26,6 +26,34 @@ fn namespaces_get_accounts_and_ca_and_delete_cleanly() {
         "-o",
         "jsonpath={.data.ca\\.crt}",
     ]);
+    assert_eq!(ca, std::fs::read_to_string(s.ca_file()).expect("ca"));
+    // The system namespaces are covered too.
+    s.eventually("default in kube-system", 15, || {
+        s.kubectl(&["-n", "kube-system", "get", "sa", "default"])
+            .status
+            .success()
+    });
+
+    // With the account there, a pod passes ServiceAccount admission.
+    s.ok(&["-n", "team", "run", "app", "--image=busybox:1.36"]);
+    // A deleted default account comes back.
+    s.ok(&["-n", "team", "delete", "sa", "default"]);
+    s.eventually("the default ServiceAccount again", 15, || {
+        s.kubectl(&["-n", "team", "get", "sa", "default"]).status.success()
+    });
+
+    // Deleting the namespace deletes its contents, then the namespace itself.
+    let mut many = String::new();
+    for i in 0..100 {
+        let kind = ["ConfigMap", "Secret", "ServiceAccount", "Service"][i % 4];
+        let extra = if kind == "Service" {
+            "spec: {ports: [{port: 80}]}\n"
+        } else {
+            ""
+        };
+        many += &format!("---\napiVersion: v1\nkind: {kind}\nmetadata: {{name: obj-{i}, namespace: team}}\n{extra}");
+    }
+    s.ok_stdin(&["apply", "-f", "-"], &many);
     let stored = s.ok(&["-n", "team", "get", "cm,secret,sa,svc", "-o", "name"]);
     assert!(stored.lines().count() >= 100, "{stored}");
     s.ok(&["delete", "ns", "team", "--wait=false"]);

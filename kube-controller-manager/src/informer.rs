@@ -9,7 +9,7 @@ use kube::api::Api;
 use kube::runtime::{WatchStreamExt, watcher};
 use serde::de::DeserializeOwned;
 use std::any::{Any, TypeId};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::watch;
@@ -41,8 +41,65 @@ pub fn split_key(key: &str) -> (Option<&str>, &str) {
     }
 }
 
+/// The cached objects, and their keys by controlling owner: every controller asks "what do I
+/// own, and which orphans might I adopt", and should not scan the namespace for it.
+struct Store<K> {
+    objects: BTreeMap<String, Arc<K>>,
+    by_owner: HashMap<String, BTreeSet<String>>,
+}
+
+/// The index key of an object: its controller's uid, or `orphan:<namespace>`.
+fn owner_key<K: Resource>(obj: &K) -> String {
+    let meta = obj.meta();
+    let controller = meta
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|r| r.controller == Some(true));
+    match controller {
+        Some(r) => r.uid.clone(),
+        None => format!("orphan:{}", meta.namespace.as_deref().unwrap_or_default()),
+    }
+}
+
+impl<K: Resource> Store<K> {
+    fn new() -> Self {
+        Store {
+            objects: BTreeMap::new(),
+            by_owner: HashMap::new(),
+        }
+    }
+
+    fn insert(&mut self, key: String, obj: Arc<K>) -> Option<Arc<K>> {
+        let old = self.remove(&key);
+        self.by_owner
+            .entry(owner_key(obj.as_ref()))
+            .or_default()
+            .insert(key.clone());
+        self.objects.insert(key, obj);
+        old
+    }
+
+    fn remove(&mut self, key: &str) -> Option<Arc<K>> {
+        let old = self.objects.remove(key)?;
+        let index = owner_key(old.as_ref());
+        if let Some(keys) = self.by_owner.get_mut(&index) {
+            keys.remove(key);
+            if keys.is_empty() {
+                self.by_owner.remove(&index);
+            }
+        }
+        Some(old)
+    }
+
+    fn indexed(&self, index: &str) -> Vec<Arc<K>> {
+        let keys = self.by_owner.get(index).into_iter().flatten();
+        keys.filter_map(|k| self.objects.get(k).cloned()).collect()
+    }
+}
+
 struct Inner<K> {
-    objects: RwLock<BTreeMap<String, Arc<K>>>,
+    store: RwLock<Store<K>>,
     handlers: RwLock<Vec<Handler<K>>>,
     synced: watch::Sender<bool>,
 }
@@ -66,7 +123,7 @@ where
 {
     fn start(client: kube::Client) -> Informer<K> {
         let inner = Arc::new(Inner {
-            objects: RwLock::new(BTreeMap::new()),
+            store: RwLock::new(Store::new()),
             handlers: RwLock::new(Vec::new()),
             synced: watch::channel(false).0,
         });
@@ -111,30 +168,34 @@ where
         let _ = rx.wait_for(|s| *s).await;
     }
 
+    fn store(&self) -> std::sync::RwLockReadGuard<'_, Store<K>> {
+        self.inner.store.read().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn get(&self, key: &str) -> Option<Arc<K>> {
-        self.inner
-            .objects
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .cloned()
+        self.store().objects.get(key).cloned()
     }
 
     pub fn list(&self) -> Vec<Arc<K>> {
-        self.inner
-            .objects
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect()
+        self.store().objects.values().cloned().collect()
+    }
+
+    /// The objects whose controller (ownerReference with `controller: true`) has this uid.
+    pub fn controlled_by(&self, uid: &str) -> Vec<Arc<K>> {
+        self.store().indexed(uid)
+    }
+
+    /// The objects of a namespace that have no controller.
+    pub fn orphans(&self, ns: &str) -> Vec<Arc<K>> {
+        self.store().indexed(&format!("orphan:{ns}"))
     }
 
     /// The objects of one namespace.
     pub fn list_namespace(&self, ns: &str) -> Vec<Arc<K>> {
         let prefix = format!("{ns}/");
-        let objects = self.inner.objects.read().unwrap_or_else(|e| e.into_inner());
-        objects
+        let store = self.store();
+        store
+            .objects
             .range(prefix.clone()..)
             .take_while(|(k, _)| k.starts_with(&prefix))
             .map(|(_, v)| v.clone())
@@ -155,7 +216,7 @@ impl<K> Inner<K> {
     {
         let key = key_of(obj.as_ref());
         let old = self
-            .objects
+            .store
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, obj.clone());
@@ -165,8 +226,11 @@ impl<K> Inner<K> {
         }
     }
 
-    fn remove(&self, key: &str) {
-        let old = self.objects.write().unwrap_or_else(|e| e.into_inner()).remove(key);
+    fn remove(&self, key: &str)
+    where
+        K: Resource,
+    {
+        let old = self.store.write().unwrap_or_else(|e| e.into_inner()).remove(key);
         if let Some(old) = old {
             self.notify(Change::Deleted(&old));
         }
@@ -177,10 +241,11 @@ impl<K> Inner<K> {
     where
         K: Resource,
     {
-        let old = std::mem::replace(
-            &mut *self.objects.write().unwrap_or_else(|e| e.into_inner()),
-            fresh.clone(),
-        );
+        let mut store = Store::new();
+        for (key, obj) in &fresh {
+            store.insert(key.clone(), obj.clone());
+        }
+        let old = std::mem::replace(&mut *self.store.write().unwrap_or_else(|e| e.into_inner()), store).objects;
         for (key, obj) in &fresh {
             match old.get(key) {
                 None => self.notify(Change::Added(obj)),
@@ -225,5 +290,39 @@ impl Informers {
             .downcast_ref::<Informer<K>>()
             .expect("informer map is keyed by type")
             .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::Pod;
+
+    fn pod(name: &str, owner: Option<&str>) -> Arc<Pod> {
+        let refs = owner.map(|uid| {
+            serde_json::json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "name": "rs", "uid": uid, "controller": true}])
+        });
+        Arc::new(
+            serde_json::from_value(serde_json::json!({"metadata": {"name": name, "namespace": "ns",
+                "ownerReferences": refs}}))
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn owner_index_follows_inserts_updates_and_removals() {
+        let mut s = Store::new();
+        s.insert("ns/a".into(), pod("a", Some("u1")));
+        s.insert("ns/b".into(), pod("b", None));
+        assert_eq!(s.indexed("u1").len(), 1);
+        assert_eq!(s.indexed("orphan:ns").len(), 1);
+        // Adopted: moves from the orphans to its owner.
+        s.insert("ns/b".into(), pod("b", Some("u1")));
+        assert_eq!(s.indexed("u1").len(), 2);
+        assert!(s.indexed("orphan:ns").is_empty());
+        s.remove("ns/a");
+        assert_eq!(s.indexed("u1").len(), 1);
+        assert!(s.by_owner.get("orphan:ns").is_none());
     }
 }

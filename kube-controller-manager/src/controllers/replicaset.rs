@@ -228,12 +228,11 @@ impl<K: Replicated> Controller<K> {
         let Some(selector) = rs.selector().filter(|s| !s.is_empty()) else {
             return Ok(());
         };
-        let candidates: Vec<Arc<Pod>> = self
-            .pods
-            .list_namespace(ns)
-            .into_iter()
-            .filter(|p| pods::is_active(p))
-            .collect();
+        // Its own pods and the namespace's orphans: the only ones it could claim.
+        let uid = rs.meta().uid.as_deref().unwrap_or_default();
+        let mut candidates = self.pods.controlled_by(uid);
+        candidates.extend(self.pods.orphans(ns));
+        candidates.retain(|p| pods::is_active(p));
         let owner = Owner {
             meta: rs.meta(),
             reference: pods::controller_ref(K::API_VERSION, K::KIND, rs.meta()),

@@ -139,7 +139,9 @@ impl Controller {
             reference: pods::controller_ref("apps/v1", "Deployment", &d.metadata),
             selector: &selector,
         };
-        let owned = claim(&self.api(&ns), &owner, self.sets.list_namespace(&ns)).await?;
+        let mut candidates = self.sets.controlled_by(d.metadata.uid.as_deref().unwrap_or_default());
+        candidates.extend(self.sets.orphans(&ns));
+        let owned = claim(&self.api(&ns), &owner, candidates).await?;
         let (mut new_rs, mut old) = (None, Vec::new());
         let template = spec.template.clone();
         let mut sorted = owned;
@@ -425,13 +427,14 @@ impl Controller {
         if scaled {
             return self.sync_status(r).await;
         }
-        let old_uids: Vec<&str> = r.old.iter().filter_map(|rs| rs.metadata.uid.as_deref()).collect();
-        let old_running = self.pods.list_namespace(&r.ns).iter().any(|p| {
-            pods::controller_of(&p.metadata).is_some_and(|o| old_uids.contains(&o.uid.as_str()))
-                && !matches!(
+        let old_running = r.old.iter().any(|rs| {
+            let pods = self.pods.controlled_by(rs.metadata.uid.as_deref().unwrap_or_default());
+            pods.iter().any(|p| {
+                !matches!(
                     p.status.as_ref().and_then(|s| s.phase.as_deref()),
                     Some("Failed" | "Succeeded")
                 )
+            })
         });
         if old_running {
             return self.sync_status(r).await;

@@ -457,3 +457,78 @@ impl Drop for ApiServer {
         self.kill9();
     }
 }
+
+/// Until the scheduler and simulated nodes run here, tests play both for every pod: one pinned
+/// to a single node by node affinity on `metadata.name` (a DaemonSet's) is bound to that node
+/// through `pods/binding`; every pod becomes Running and Ready as soon as it exists; and a
+/// bound pod being deleted is removed at once, as its kubelet would once it stopped.
+pub async fn make_pods_ready(client: kube::Client) {
+    use futures::StreamExt;
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+    use kube::runtime::{WatchStreamExt, watcher};
+    let all: Api<Pod> = Api::all(client.clone());
+    let mut events = watcher(all, watcher::Config::default()).applied_objects().boxed();
+    while let Some(Ok(pod)) = events.next().await {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let api: Api<Pod> = Api::namespaced(client.clone(), pod.metadata.namespace.as_deref().unwrap_or_default());
+        let bound = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.as_deref())
+            .is_some_and(|n| !n.is_empty());
+        if pod.metadata.deletion_timestamp.is_some() {
+            if bound {
+                let now = DeleteParams {
+                    grace_period_seconds: Some(0),
+                    ..Default::default()
+                };
+                let _ = api.delete(&name, &now).await;
+            }
+            continue;
+        }
+        if !bound && let Some(node) = pinned_node(&pod) {
+            let binding = serde_json::json!({"apiVersion": "v1", "kind": "Binding",
+                "metadata": {"name": name}, "target": {"kind": "Node", "name": node}});
+            let _ = api
+                .create_subresource::<_, serde_json::Value>("binding", &name, &PostParams::default(), &binding)
+                .await;
+        }
+        let ready = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready"));
+        if ready {
+            continue;
+        }
+        let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let patch = serde_json::json!({"status": {"phase": "Running", "conditions": [
+            {"type": "Ready", "status": "True", "lastTransitionTime": now}]}});
+        let _ = api
+            .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await;
+    }
+}
+
+/// The one node a pod's required node affinity names by `metadata.name`, if so pinned.
+fn pinned_node(pod: &k8s_openapi::api::core::v1::Pod) -> Option<String> {
+    let terms = &pod
+        .spec
+        .as_ref()?
+        .affinity
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .required_during_scheduling_ignored_during_execution
+        .as_ref()?
+        .node_selector_terms;
+    let [term] = terms.as_slice() else { return None };
+    match term.match_fields.as_deref()? {
+        [r] if r.key == "metadata.name" && r.operator == "In" => match r.values.as_deref()? {
+            [node] => Some(node.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}

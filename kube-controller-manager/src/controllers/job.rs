@@ -11,6 +11,7 @@
 mod backoff;
 mod indexed;
 mod policy;
+mod status;
 
 use super::Ctx;
 use super::replicaset::{message, slow_start};
@@ -24,11 +25,15 @@ use anyhow::Context as _;
 use futures::future::join_all;
 use indexed::{COMPLETION_INDEX, COMPLETION_INDEX_ENV, Intervals};
 use jiff::Timestamp;
-use k8s_openapi::api::batch::v1::{Job, JobCondition, JobSpec, JobStatus};
+use k8s_openapi::api::batch::v1::{Job, JobCondition, JobSpec};
 use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::json;
+use status::{
+    clean_uncounted, ensure_condition, failed_from_target, match_success_policy, new_condition, nonzero,
+    past_backoff_limit_on_failure, remaining, uncounted_len, want_active,
+};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -159,7 +164,12 @@ fn managed_externally(job: &Job) -> bool {
 }
 
 fn condition<'a>(job: &'a Job, type_: &str) -> Option<&'a JobCondition> {
-    job.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == type_)
+    job.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
 }
 
 /// Complete or Failed: nothing more to do for it.
@@ -197,137 +207,6 @@ fn is_terminating(p: &Pod) -> bool {
     p.metadata.deletion_timestamp.is_some() && !matches!(phase(p), "Succeeded" | "Failed")
 }
 
-fn new_condition(type_: &str, status: &str, reason: &str, message: &str, now: Timestamp) -> JobCondition {
-    let text = |s: &str| (!s.is_empty()).then(|| s.to_string());
-    JobCondition {
-        type_: type_.into(),
-        status: status.into(),
-        reason: text(reason),
-        message: text(message),
-        last_probe_time: Some(Time(now)),
-        last_transition_time: Some(Time(now)),
-    }
-}
-
-/// Sets a condition of `type_` to the given state, appending it unless it would be a new False
-/// one. Returns whether anything changed.
-fn ensure_condition(
-    conditions: &mut Vec<JobCondition>,
-    type_: &str,
-    status: &str,
-    reason: &str,
-    message: &str,
-    now: Timestamp,
-) -> bool {
-    if let Some(c) = conditions.iter_mut().find(|c| c.type_ == type_) {
-        let same = c.status == status
-            && c.reason.as_deref().unwrap_or("") == reason
-            && c.message.as_deref().unwrap_or("") == message;
-        if !same {
-            *c = new_condition(type_, status, reason, message, now);
-        }
-        return !same;
-    }
-    if status != "False" {
-        conditions.push(new_condition(type_, status, reason, message, now));
-        return true;
-    }
-    false
-}
-
-fn nonzero(n: i32) -> Option<i32> {
-    (n != 0).then_some(n)
-}
-
-/// Moves the uncounted pods whose finalizer is gone (not in `with_finalizer`) to the counters.
-fn clean_uncounted(status: &mut JobStatus, with_finalizer: &HashSet<String>) -> bool {
-    let u = status.uncounted_terminated_pods.get_or_insert_default();
-    let drain = |list: &mut Option<Vec<String>>| -> i32 {
-        let before = list.as_ref().map_or(0, Vec::len);
-        let kept: Vec<String> = list
-            .take()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|u| with_finalizer.contains(u))
-            .collect();
-        let moved = before - kept.len();
-        *list = (!kept.is_empty()).then_some(kept);
-        moved as i32
-    };
-    let (succeeded, failed) = (drain(&mut u.succeeded), drain(&mut u.failed));
-    status.succeeded = nonzero(status.succeeded.unwrap_or(0) + succeeded);
-    status.failed = nonzero(status.failed.unwrap_or(0) + failed);
-    succeeded > 0 || failed > 0
-}
-
-fn uncounted_len(status: &JobStatus) -> usize {
-    status
-        .uncounted_terminated_pods
-        .as_ref()
-        .map_or(0, |u| u.succeeded.as_ref().map_or(0, Vec::len) + u.failed.as_ref().map_or(0, Vec::len))
-}
-
-/// With restartPolicy OnFailure failures show as container restarts of pending or running pods.
-fn past_backoff_limit_on_failure(job: &Job, pods: &[Arc<Pod>]) -> bool {
-    let restart = spec(job).template.spec.as_ref().and_then(|s| s.restart_policy.as_deref());
-    if restart != Some("OnFailure") {
-        return false;
-    }
-    let restarts: i32 = pods
-        .iter()
-        .filter(|p| matches!(phase(p), "Running" | "Pending"))
-        .filter_map(|p| p.status.as_ref())
-        .flat_map(|s| {
-            let init = s.init_container_statuses.iter().flatten();
-            init.chain(s.container_statuses.iter().flatten()).map(|c| c.restart_count)
-        })
-        .sum();
-    let limit = spec(job).backoff_limit.unwrap_or(DEFAULT_BACKOFF_LIMIT);
-    if limit == 0 { restarts > 0 } else { restarts >= limit }
-}
-
-/// How many pods should be active: up to parallelism, never more than the completions still
-/// missing; without completions, parallelism until the first success, then no new ones.
-fn want_active(job: &Job, active: i32, succeeded: i32) -> i32 {
-    let parallelism = spec(job).parallelism.unwrap_or(1);
-    match spec(job).completions {
-        None if succeeded > 0 => active,
-        None => parallelism,
-        Some(c) => (c - succeeded).min(parallelism).max(0),
-    }
-}
-
-/// An Indexed Job's successPolicy: the message of the first rule its succeeded indexes meet.
-fn match_success_policy(job: &Job, succeeded: &Intervals) -> Option<String> {
-    let policy = spec(job).success_policy.as_ref()?;
-    if succeeded.total() == 0 {
-        return None;
-    }
-    let completions = completions_len(job);
-    for (i, rule) in policy.rules.iter().enumerate() {
-        let met = match (&rule.succeeded_indexes, rule.succeeded_count) {
-            (Some(required), count) => {
-                let required = Intervals::parse(required, completions);
-                if required.total() == 0 {
-                    continue;
-                }
-                let contained: usize = required
-                    .intervals()
-                    .iter()
-                    .map(|&(a, b)| (a..=b).filter(|ix| succeeded.has(*ix)).count())
-                    .sum();
-                contained == required.total() || count.is_some_and(|n| contained as i64 >= i64::from(n))
-            }
-            (None, Some(n)) => succeeded.total() as i64 >= i64::from(n),
-            (None, None) => false,
-        };
-        if met {
-            return Some(format!("Matched rules at index {i}"));
-        }
-    }
-    None
-}
-
 /// One sync's view of a Job and its pods (upstream's syncJobCtx).
 struct State {
     key: String,
@@ -358,7 +237,9 @@ impl Controller {
     /// The Job a controller reference points to, if it still exists with that uid.
     fn resolve(&self, ns: &str, pod: &Pod) -> Option<Arc<Job>> {
         let r = controller_of(&pod.metadata).filter(|r| r.kind == "Job")?;
-        self.jobs.get(&format!("{ns}/{}", r.name)).filter(|j| j.metadata.uid.as_deref() == Some(&r.uid))
+        self.jobs
+            .get(&format!("{ns}/{}", r.name))
+            .filter(|j| j.metadata.uid.as_deref() == Some(&r.uid))
     }
 
     /// Jobs whose selector matches an orphan pod: they might adopt it.
@@ -529,7 +410,10 @@ impl Controller {
         }
         let (ns, name) = split_key(key);
         let api = self.pod_api(ns.unwrap_or_default());
-        super::ignore_not_found(api.patch(name, &PatchParams::default(), &remove_finalizer_patch()).await)?;
+        super::ignore_not_found(
+            api.patch(name, &PatchParams::default(), &remove_finalizer_patch())
+                .await,
+        )?;
         Ok(())
     }
 
@@ -560,7 +444,11 @@ impl Controller {
             let add = json!({"metadata": {"finalizers": [TRACKING_FINALIZER]}});
             super::ignore_not_found(api.patch(&name, &PatchParams::default(), &Patch::Strategic(&add)).await)?;
             let mut adopted = (**p).clone();
-            adopted.metadata.finalizers.get_or_insert_default().push(TRACKING_FINALIZER.into());
+            adopted
+                .metadata
+                .finalizers
+                .get_or_insert_default()
+                .push(TRACKING_FINALIZER.into());
             *p = Arc::new(adopted);
         }
         Ok(claimed)
@@ -583,7 +471,9 @@ impl Controller {
         let mode = spec(&shared).completion_mode.as_deref().unwrap_or("NonIndexed");
         if mode != "NonIndexed" && mode != "Indexed" {
             let msg = "Skipped Job sync because completion mode is unknown";
-            self.ctx.recorder.event(shared.as_ref(), WARNING, "UnknownCompletionMode", msg);
+            self.ctx
+                .recorder
+                .event(shared.as_ref(), WARNING, "UnknownCompletionMode", msg);
             return Ok(());
         }
         let now = Timestamp::now();
@@ -620,8 +510,7 @@ impl Controller {
             .filter(|p| policy::evaluate(policy.as_ref(), p).counts)
             .count() as i32;
         let status = s.job.status.clone().unwrap_or_default();
-        s.succeeded =
-            status.succeeded.unwrap_or(0) + new_succeeded.len() as i32 + s.uncounted_succeeded.len() as i32;
+        s.succeeded = status.succeeded.unwrap_or(0) + new_succeeded.len() as i32 + s.uncounted_succeeded.len() as i32;
         let failed = status.failed.unwrap_or(0) + counted_failures + s.uncounted_failed.len() as i32;
         if status.start_time.is_none() && !suspended(&s.job) {
             s.job.status.get_or_insert_default().start_time = Some(Time(now));
@@ -630,7 +519,9 @@ impl Controller {
         let failed_refs: Vec<&Pod> = new_failed.iter().map(|p| p.as_ref()).collect();
         s.backoff = self.backoff.get(key).next(&succeeded_refs, &failed_refs);
 
-        s.finished = condition(&s.job, "SuccessCriteriaMet").filter(|c| c.status == "True").cloned();
+        s.finished = condition(&s.job, "SuccessCriteriaMet")
+            .filter(|c| c.status == "True")
+            .cloned();
         if s.finished.is_none() {
             if let Some(target) = condition(&s.job, "FailureTarget").filter(|c| c.status == "True") {
                 s.finished = Some(failed_from_target(target, now));
@@ -691,7 +582,13 @@ impl Controller {
             };
             if complete {
                 let msg = "Reached expected number of succeeded pods";
-                s.finished = Some(new_condition("SuccessCriteriaMet", "True", "CompletionsReached", msg, now));
+                s.finished = Some(new_condition(
+                    "SuccessCriteriaMet",
+                    "True",
+                    "CompletionsReached",
+                    msg,
+                    now,
+                ));
             } else if managed {
                 let is_suspended = suspended(&s.job);
                 let conditions = s.job.status.get_or_insert_default().conditions.get_or_insert_default();
@@ -779,8 +676,14 @@ impl Controller {
             let mut pod = template.clone();
             if let Some(&ix) = indexes.get(i) {
                 let ix_text = ix.to_string();
-                pod.metadata.annotations.get_or_insert_default().insert(COMPLETION_INDEX.into(), ix_text.clone());
-                pod.metadata.labels.get_or_insert_default().insert(COMPLETION_INDEX.into(), ix_text);
+                pod.metadata
+                    .annotations
+                    .get_or_insert_default()
+                    .insert(COMPLETION_INDEX.into(), ix_text.clone());
+                pod.metadata
+                    .labels
+                    .get_or_insert_default()
+                    .insert(COMPLETION_INDEX.into(), ix_text);
                 pod.metadata.generate_name = Some(indexed::generate_name(&name, ix));
                 if let Some(spec) = pod.spec.as_mut() {
                     spec.hostname = Some(format!("{name}-{ix}"));
@@ -813,7 +716,8 @@ impl Controller {
     /// Deletes pods a running Job no longer wants: finalizer first (they are not counted), then
     /// the pod. Returns (ready pods removed, pods removed, first error).
     async fn delete_job_pods(&self, job: &Job, key: &str, victims: Vec<Arc<Pod>>) -> (i32, i32, Option<kube::Error>) {
-        self.expectations.expect(key, 0, victims.iter().map(|p| key_of(p.as_ref())));
+        self.expectations
+            .expect(key, 0, victims.iter().map(|p| key_of(p.as_ref())));
         let api = self.pod_api(job.metadata.namespace.as_deref().unwrap_or_default());
         let results = join_all(victims.iter().map(|p| {
             let api = &api;
@@ -894,7 +798,8 @@ impl Controller {
         let indexed = is_indexed(&s.job);
         let completions = completions_len(&s.job);
         if indexed {
-            s.pods.sort_by_key(|p| indexed::completion_index(p).map_or(-1, |i| i as i64));
+            s.pods
+                .sort_by_key(|p| indexed::completion_index(p).map_or(-1, |i| i as i64));
         }
         let mut with_finalizer: HashSet<String> = s
             .pods
@@ -1026,7 +931,10 @@ impl Controller {
             return false;
         }
         let conditions = status.conditions.get_or_insert_default();
-        let (reason, msg) = (c.reason.clone().unwrap_or_default(), c.message.clone().unwrap_or_default());
+        let (reason, msg) = (
+            c.reason.clone().unwrap_or_default(),
+            c.message.clone().unwrap_or_default(),
+        );
         ensure_condition(conditions, &c.type_, &c.status, &reason, &msg, now);
         if c.type_ == "Complete" {
             status.completion_time = c.last_transition_time.clone();
@@ -1128,18 +1036,6 @@ impl State {
     }
 }
 
-/// What is left of `deadline_seconds` since `start`.
-fn remaining(start: Timestamp, deadline_seconds: i64, now: Timestamp) -> Duration {
-    let end = start + jiff::SignedDuration::from_secs(deadline_seconds);
-    Duration::try_from(end.duration_since(now)).unwrap_or(Duration::ZERO)
-}
-
-fn failed_from_target(target: &JobCondition, now: Timestamp) -> JobCondition {
-    let reason = target.reason.as_deref().unwrap_or_default();
-    let msg = target.message.as_deref().unwrap_or_default();
-    new_condition("Failed", "True", reason, msg, now)
-}
-
 /// The message of the first FailJob rule a failed pod matches.
 fn fail_job_message(job: &Job, pods: &[Arc<Pod>]) -> Option<String> {
     let policy = spec(job).pod_failure_policy.as_ref()?;
@@ -1182,13 +1078,18 @@ fn pod_template(job: &Job) -> Pod {
             value: None,
             value_from: Some(EnvVarSource {
                 field_ref: Some(ObjectFieldSelector {
-                    api_version: None,
+                    // What the API server defaults it to.
+                    api_version: Some("v1".into()),
                     field_path: format!("metadata.annotations['{COMPLETION_INDEX}']"),
                 }),
                 ..Default::default()
             }),
         };
-        let containers = spec.init_containers.iter_mut().flatten().chain(spec.containers.iter_mut());
+        let containers = spec
+            .init_containers
+            .iter_mut()
+            .flatten()
+            .chain(spec.containers.iter_mut());
         for c in containers {
             let vars = c.env.get_or_insert_default();
             if !vars.iter().any(|v| v.name == COMPLETION_INDEX_ENV) {
@@ -1248,50 +1149,12 @@ mod tests {
     }
 
     #[test]
-    fn active_count_follows_completions_and_parallelism() {
-        let j = |c: Option<i32>, p: i32| job(json!({"completions": c, "parallelism": p, "template": {}}), json!({}));
-        assert_eq!(want_active(&j(Some(5), 2), 0, 0), 2);
-        assert_eq!(want_active(&j(Some(5), 2), 2, 4), 1);
-        assert_eq!(want_active(&j(Some(5), 2), 0, 5), 0);
-        assert_eq!(want_active(&j(None, 3), 1, 0), 3);
-        // Without completions nothing new starts after the first success.
-        assert_eq!(want_active(&j(None, 3), 1, 1), 1);
-    }
-
-    #[test]
-    fn uncounted_pods_move_to_counters_once_their_finalizer_is_gone() {
-        let mut status: JobStatus = serde_json::from_value(json!({
-            "succeeded": 1,
-            "uncountedTerminatedPods": {"succeeded": ["a", "b"], "failed": ["c"]},
-        }))
-        .unwrap();
-        let still: HashSet<String> = ["b".to_string()].into();
-        assert!(clean_uncounted(&mut status, &still));
-        assert_eq!(status.succeeded, Some(2));
-        assert_eq!(status.failed, Some(1));
-        let u = status.uncounted_terminated_pods.clone().unwrap();
-        assert_eq!(u.succeeded, Some(vec!["b".to_string()]));
-        assert_eq!(u.failed, None);
-        assert!(!clean_uncounted(&mut status, &still));
-    }
-
-    #[test]
-    fn conditions_change_only_when_state_does() {
-        let now = Timestamp::now();
-        let mut c = Vec::new();
-        assert!(!ensure_condition(&mut c, "Suspended", "False", "JobResumed", "Job resumed", now));
-        assert!(c.is_empty(), "a new False condition is not added");
-        assert!(ensure_condition(&mut c, "Suspended", "True", "JobSuspended", "Job suspended", now));
-        assert!(!ensure_condition(&mut c, "Suspended", "True", "JobSuspended", "Job suspended", now));
-        assert!(ensure_condition(&mut c, "Suspended", "False", "JobResumed", "Job resumed", now));
-        assert_eq!(c.len(), 1);
-        assert_eq!(c[0].reason.as_deref(), Some("JobResumed"));
-    }
-
-    #[test]
     fn deleted_pods_count_as_failed_unless_only_failed_pods_are_replaced() {
-        let deleting = pod("Running", json!({"metadata": {"name": "p", "uid": "u",
-            "deletionTimestamp": "2026-01-01T00:00:00Z", "finalizers": [TRACKING_FINALIZER]}}));
+        let deleting = pod(
+            "Running",
+            json!({"metadata": {"name": "p", "uid": "u",
+            "deletionTimestamp": "2026-01-01T00:00:00Z", "finalizers": [TRACKING_FINALIZER]}}),
+        );
         let plain = job(json!({"template": {}}), json!({}));
         assert!(is_pod_failed(&deleting, &plain));
         let failed_only = job(json!({"template": {}, "podReplacementPolicy": "Failed"}), json!({}));
@@ -1326,40 +1189,6 @@ mod tests {
         s.expected_rm.insert("uid-Failed".into());
         let (ok, failed) = s.new_finished_pods();
         assert_eq!((ok.len(), failed.len()), (0, 0));
-    }
-
-    #[test]
-    fn restarts_count_against_the_limit_with_restart_on_failure() {
-        let j = job(
-            json!({"backoffLimit": 2, "template": {"spec": {"restartPolicy": "OnFailure", "containers": []}}}),
-            json!({}),
-        );
-        let restarted = |n: i32| {
-            pod("Running", json!({"status": {"phase": "Running", "containerStatuses": [
-                {"name": "c", "image": "i", "imageID": "", "ready": true, "restartCount": n}]}}))
-        };
-        assert!(!past_backoff_limit_on_failure(&j, &[restarted(1)]));
-        assert!(past_backoff_limit_on_failure(&j, &[restarted(1), restarted(1)]));
-    }
-
-    #[test]
-    fn success_policy_matches_indexes_or_counts() {
-        let j = job(
-            json!({"completions": 5, "completionMode": "Indexed", "template": {}, "successPolicy": {"rules": [
-                {"succeededIndexes": "0,1"},
-                {"succeededCount": 3},
-            ]}}),
-            json!({}),
-        );
-        assert_eq!(match_success_policy(&j, &Intervals::parse("1,2", 5)), None);
-        assert_eq!(
-            match_success_policy(&j, &Intervals::parse("0-1", 5)).as_deref(),
-            Some("Matched rules at index 0")
-        );
-        assert_eq!(
-            match_success_policy(&j, &Intervals::parse("2-4", 5)).as_deref(),
-            Some("Matched rules at index 1")
-        );
     }
 
     #[test]

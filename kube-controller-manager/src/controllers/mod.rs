@@ -8,6 +8,7 @@ pub mod csr_signing;
 pub mod cronjob;
 pub mod deployment;
 pub mod garbagecollector;
+pub mod hpa;
 pub mod job;
 pub mod namespace;
 pub mod nodeipam;
@@ -119,6 +120,14 @@ pub const ALL: &[Descriptor] = &[
         service_account: "generic-garbage-collector",
         component: "garbage-collector-controller",
         start: |ctx| Box::pin(garbagecollector::run(ctx)),
+    },
+    Descriptor {
+        name: "horizontal-pod-autoscaler-controller",
+        aliases: &["horizontalpodautoscaling"],
+        on_by_default: true,
+        service_account: "horizontal-pod-autoscaler",
+        component: "horizontal-pod-autoscaler",
+        start: |ctx| Box::pin(hpa::run(ctx)),
     },
     Descriptor {
         name: "job-controller",

@@ -1,9 +1,11 @@
 //! End-to-end tests: one binary, one module per area.
 
+mod autoscaling;
 mod bad_input;
 mod bootstrap;
 mod controller_manager;
 mod durability;
+mod jobs;
 mod kube_client;
 mod kubectl;
 mod list_semantics;

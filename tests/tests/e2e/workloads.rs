@@ -1,9 +1,9 @@
 //! Workload controllers of kube-controller-manager against a real API server with RBAC on,
 //! each controller acting as its own `system:controller:*` service account.
 
-use e2e::{ADMIN_TOKEN, ApiServer, Component, Store};
+use e2e::{ADMIN_TOKEN, ApiServer, Component, Store, make_pods_ready};
 
-fn rbac_server() -> ApiServer {
+pub(crate) fn rbac_server() -> ApiServer {
     ApiServer::start_with(
         Store::Embedded,
         &[
@@ -15,7 +15,7 @@ fn rbac_server() -> ApiServer {
     )
 }
 
-fn with_own_credentials(s: &ApiServer, controllers: &str) -> Component {
+pub(crate) fn with_own_credentials(s: &ApiServer, controllers: &str) -> Component {
     s.controller_manager(&["--use-service-account-credentials", "--controllers", controllers])
 }
 
@@ -157,43 +157,6 @@ spec:
         metrics.contains("leader_election_master_status{name=\"kube-controller-manager\"} 1"),
         "{metrics}"
     );
-}
-
-/// Until the scheduler and simulated nodes run here, the test plays the kubelet: every pod
-/// becomes Running and Ready as soon as it exists.
-async fn make_pods_ready(client: kube::Client) {
-    use futures::StreamExt;
-    use k8s_openapi::api::core::v1::Pod;
-    use kube::api::{Api, Patch, PatchParams};
-    use kube::runtime::{WatchStreamExt, watcher};
-    let pods: Api<Pod> = Api::all(client);
-    let mut events = watcher(pods.clone(), watcher::Config::default())
-        .applied_objects()
-        .boxed();
-    while let Some(Ok(pod)) = events.next().await {
-        let ready = pod
-            .status
-            .as_ref()
-            .and_then(|s| s.conditions.as_ref())
-            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready"));
-        if ready || pod.metadata.deletion_timestamp.is_some() {
-            continue;
-        }
-        let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let patch = serde_json::json!({"status": {"phase": "Running", "conditions": [
-            {"type": "Ready", "status": "True", "lastTransitionTime": now}]}});
-        let api: Api<Pod> = Api::namespaced(
-            pods.clone().into_client(),
-            pod.metadata.namespace.as_deref().unwrap_or_default(),
-        );
-        let _ = api
-            .patch_status(
-                pod.metadata.name.as_deref().unwrap_or_default(),
-                &PatchParams::default(),
-                &Patch::Merge(&patch),
-            )
-            .await;
-    }
 }
 
 /// Watches the rollout and records every breach of maxSurge/maxUnavailable it sees: the

@@ -96,7 +96,7 @@ fn range(expr: &str, b: &Bounds) -> Result<u64, String> {
         return Err(format!("too many slashes: {expr}"));
     }
     let low_high: Vec<&str> = range.split('-').collect();
-    let (mut start, mut end, mut extra) = if low_high[0] == "*" || low_high[0] == "?" {
+    let (start, mut end, mut extra) = if low_high[0] == "*" || low_high[0] == "?" {
         (b.min, b.max, STAR)
     } else {
         let start = number_or_name(low_high[0], b)?;
@@ -118,17 +118,19 @@ fn range(expr: &str, b: &Bounds) -> Result<u64, String> {
             extra = 0;
         }
     }
-    if low_high[0] == "*" || low_high[0] == "?" {
-        start = b.min;
-    }
     if start < b.min {
-        return Err(format!("beginning of range ({start}) below minimum ({}): {expr}", b.min));
+        return Err(format!(
+            "beginning of range ({start}) below minimum ({}): {expr}",
+            b.min
+        ));
     }
     if end > b.max {
         return Err(format!("end of range ({end}) above maximum ({}): {expr}", b.max));
     }
     if start > end {
-        return Err(format!("beginning of range ({start}) beyond end of range ({end}): {expr}"));
+        return Err(format!(
+            "beginning of range ({start}) beyond end of range ({end}): {expr}"
+        ));
     }
     if step_n == 0 {
         return Err(format!("step of range should be a positive number: {expr}"));
@@ -241,7 +243,11 @@ impl Schedule {
         };
         let day_matches = |z: &Zoned| {
             let (d, w) = (has(dom, z.day()), has(dow, z.weekday().to_sunday_zero_offset()));
-            if dom & STAR != 0 || dow & STAR != 0 { d && w } else { d || w }
+            if dom & STAR != 0 || dow & STAR != 0 {
+                d && w
+            } else {
+                d || w
+            }
         };
         // From the next whole second; the first step that moves resets the smaller units.
         let mut z = Timestamp::from_second(t.as_second() + 1).ok()?.to_zoned(tz.clone());
@@ -256,7 +262,11 @@ impl Schedule {
                     reset = true;
                     z = at(tz, z.year(), z.month(), 1, 0)?;
                 }
-                let (y, m) = if z.month() == 12 { (z.year() + 1, 1) } else { (z.year(), z.month() + 1) };
+                let (y, m) = if z.month() == 12 {
+                    (z.year() + 1, 1)
+                } else {
+                    (z.year(), z.month() + 1)
+                };
                 z = at(tz, y, m, 1, 0)?;
                 if z.month() == 1 {
                     continue 'wrap;
@@ -358,8 +368,19 @@ mod tests {
 
     #[test]
     fn time_zones() {
-        assert_eq!(next("CRON_TZ=Asia/Tokyo 0 9 * * *", "2026-03-01T00:30:00Z"), "2026-03-02T00:00:00Z");
-        assert_eq!(next("TZ=America/New_York 0 2 * * *", "2026-03-07T12:00:00Z"), "2026-03-08T07:00:00Z");
+        assert_eq!(
+            next("CRON_TZ=Asia/Tokyo 0 9 * * *", "2026-03-01T00:30:00Z"),
+            "2026-03-02T00:00:00Z"
+        );
+        assert_eq!(
+            next("TZ=America/New_York 0 2 * * *", "2026-01-10T12:00:00Z"),
+            "2026-01-11T07:00:00Z"
+        );
+        // 02:00 does not exist on the day daylight saving time starts.
+        assert_eq!(
+            next("TZ=America/New_York 0 2 * * *", "2026-03-07T12:00:00Z"),
+            "2026-03-09T06:00:00Z"
+        );
         let s = parse("0 9 * * *", load_zone("Asia/Tokyo").unwrap()).unwrap();
         assert_eq!(s.next(at("2026-03-01T00:30:00Z")), Some(at("2026-03-02T00:00:00Z")));
         assert!(parse("TZ=Nowhere/Land * * * * *", TimeZone::UTC).is_err());
@@ -371,7 +392,10 @@ mod tests {
         assert_eq!(err("* * * *"), "expected exactly 5 fields, found 4: * * * *");
         assert_eq!(err("60 * * * *"), "end of range (60) above maximum (59): 60");
         assert_eq!(err("* * 0 * *"), "beginning of range (0) below minimum (1): 0");
-        assert_eq!(err("5-1 * * * *"), "beginning of range (5) beyond end of range (1): 5-1");
+        assert_eq!(
+            err("5-1 * * * *"),
+            "beginning of range (5) beyond end of range (1): 5-1"
+        );
         assert_eq!(err("*/0 * * * *"), "step of range should be a positive number: */0");
         assert_eq!(err("* * * * 7"), "end of range (7) above maximum (6): 7");
         assert_eq!(err("@often"), "unrecognized descriptor: @often");

@@ -43,7 +43,9 @@ fn matching_container<'a>(
         let Some(t) = c.state.as_ref().and_then(|s| s.terminated.as_ref()) else {
             return false;
         };
-        req.container_name.as_ref().is_none_or(|n| *n == c.name) && t.exit_code != 0 && exit_code_matches(t.exit_code, req)
+        req.container_name.as_ref().is_none_or(|n| *n == c.name)
+            && t.exit_code != 0
+            && exit_code_matches(t.exit_code, req)
     })
 }
 
@@ -73,9 +75,11 @@ pub fn evaluate(policy: Option<&PodFailurePolicy>, pod: &Pod) -> Verdict {
         } else if let Some(patterns) = &rule.on_pod_conditions {
             let conditions = status.conditions.as_deref().unwrap_or_default();
             let found = conditions.iter().find(|c| {
-                patterns
-                    .iter()
-                    .any(|p| p.type_ == c.type_ && p.status == c.status)
+                patterns.iter().any(|p| {
+                    // The API defaults a pattern's status to True.
+                    let want = if p.status.is_empty() { "True" } else { p.status.as_str() };
+                    p.type_ == c.type_ && want == c.status
+                })
             });
             let Some(c) = found else { continue };
             format!(

@@ -264,8 +264,8 @@ mod tests {
 
     #[test]
     fn safe_encoding_uses_upstream_alphabet() {
-        // '0' is 48, 48 % 27 = 21 -> '5'; '1' -> '6'.
-        assert_eq!(safe_encode(10), "65");
+        // '1' is 49, 49 % 27 = 22 -> '5'; '0' is 48 -> '4'.
+        assert_eq!(safe_encode(10), "54");
         assert!(safe_encode(u32::MAX).bytes().all(|b| SAFE.contains(&b)));
     }
 
@@ -274,7 +274,10 @@ mod tests {
         let t = template("nginx:1");
         let patch = template_patch(&t);
         let text = serde_json::to_string(&patch).unwrap();
-        assert!(text.starts_with(r#"{"spec":{"template":{"$patch":"replace","metadata""#), "{text}");
+        assert!(
+            text.starts_with(r#"{"spec":{"template":{"$patch":"replace","metadata""#),
+            "{text}"
+        );
         let r = ControllerRevision {
             data: Some(RawExtension(patch)),
             ..Default::default()

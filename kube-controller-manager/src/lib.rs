@@ -7,6 +7,7 @@ pub mod controllers;
 pub mod credentials;
 pub mod events;
 pub mod expectations;
+pub mod history;
 pub mod informer;
 pub mod metrics;
 pub mod options;

@@ -5,6 +5,7 @@ pub mod clusterrole_aggregation;
 pub mod csr_approving;
 pub mod csr_cleaner;
 pub mod csr_signing;
+pub mod daemonset;
 pub mod cronjob;
 pub mod deployment;
 pub mod garbagecollector;
@@ -17,6 +18,7 @@ pub mod podgc;
 pub mod replicaset;
 pub mod root_ca;
 pub mod serviceaccount;
+pub mod statefulset;
 pub mod taint_eviction;
 pub mod taints;
 pub mod token_cleaner;
@@ -104,6 +106,14 @@ pub const ALL: &[Descriptor] = &[
         service_account: "cronjob-controller",
         component: "cronjob-controller",
         start: |ctx| Box::pin(cronjob::run(ctx)),
+    },
+    Descriptor {
+        name: "daemonset-controller",
+        aliases: &["daemonset"],
+        on_by_default: true,
+        service_account: "daemon-set-controller",
+        component: "daemonset-controller",
+        start: |ctx| Box::pin(daemonset::run(ctx)),
     },
     Descriptor {
         name: "deployment-controller",
@@ -208,6 +218,14 @@ pub const ALL: &[Descriptor] = &[
         service_account: "service-account-controller",
         component: "service-account-controller",
         start: |ctx| Box::pin(serviceaccount::run(ctx)),
+    },
+    Descriptor {
+        name: "statefulset-controller",
+        aliases: &["statefulset"],
+        on_by_default: true,
+        service_account: "statefulset-controller",
+        component: "statefulset-controller",
+        start: |ctx| Box::pin(statefulset::run(ctx)),
     },
     Descriptor {
         name: "taint-eviction-controller",

@@ -12,4 +12,5 @@ mod list_semantics;
 mod nodes;
 mod object_semantics;
 mod security;
+mod sets;
 mod workloads;

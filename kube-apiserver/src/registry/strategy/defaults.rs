@@ -158,6 +158,12 @@ fn container(c: &mut Value) {
     for p in each(c, "ports") {
         or_insert(p, "protocol", json!("TCP"));
     }
+    // ObjectFieldSelector.apiVersion defaults to "v1".
+    for e in each(c, "env") {
+        if let Some(f) = e.pointer_mut("/valueFrom/fieldRef").filter(|f| f.is_object()) {
+            or_insert(f, "apiVersion", json!("v1"));
+        }
+    }
     for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
         if let Some(p) = c.get_mut(probe).filter(|p| p.is_object()) {
             or_insert(p, "timeoutSeconds", json!(1));

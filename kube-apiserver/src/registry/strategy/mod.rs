@@ -101,6 +101,33 @@ fn generate_job_selector(job: &mut Value) {
 
 /// Carries over what an update may not change, and applies subresource scoping: a status
 /// update changes only status, a main update everything but status.
+/// CSR conditions get `lastUpdateTime` now and `lastTransitionTime` now, or the previous one
+/// when the condition keeps its status (upstream's populateConditionTimestamps).
+fn condition_timestamps(new: &mut Value, old: &Value) {
+    let now = now_rfc3339();
+    let previous = old
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let Some(conditions) = new.pointer_mut("/status/conditions").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for c in conditions.iter_mut().filter(|c| c.is_object()) {
+        if c.get("lastUpdateTime").is_none_or(Value::is_null) {
+            c["lastUpdateTime"] = json!(now);
+        }
+        if c.get("lastTransitionTime").is_none_or(Value::is_null) {
+            let same = previous
+                .iter()
+                .find(|p| p.get("type") == c.get("type") && p.get("status") == c.get("status"));
+            c["lastTransitionTime"] = same
+                .and_then(|p| p.get("lastTransitionTime").cloned())
+                .unwrap_or_else(|| json!(now));
+        }
+    }
+}
+
 pub fn prepare_for_update(info: &ResourceInfo, new: &mut Value, old: &Value, subresource: Option<&str>) {
     if subresource == Some("approval") {
         // Approval changes the conditions only; the certificate stays as it was.
@@ -114,6 +141,7 @@ pub fn prepare_for_update(info: &ResourceInfo, new: &mut Value, old: &Value, sub
         if !pinned.is_empty() {
             meta_mut(new).insert("resourceVersion".into(), json!(pinned));
         }
+        condition_timestamps(new, old);
         return;
     }
     if subresource == Some("status") {
@@ -130,6 +158,9 @@ pub fn prepare_for_update(info: &ResourceInfo, new: &mut Value, old: &Value, sub
         }
         if !pinned.is_empty() {
             meta_mut(new).insert("resourceVersion".into(), json!(pinned));
+        }
+        if info.resource == "certificatesigningrequests" {
+            condition_timestamps(new, old);
         }
         return;
     }

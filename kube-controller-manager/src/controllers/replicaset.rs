@@ -13,12 +13,11 @@ use crate::pods;
 use crate::queue::{Queue, run_workers};
 use api_types::labels::{Requirement, Selector};
 use futures::future::join_all;
-use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
-use k8s_openapi::api::core::v1::{
-    Pod, PodTemplateSpec, ReplicationController, ReplicationControllerCondition, ReplicationControllerStatus,
-};
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec, ReplicationController};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, PostParams};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,8 +42,48 @@ pub trait Replicated:
     fn replicas(&self) -> i32;
     fn min_ready_seconds(&self) -> i32;
     fn template(&self) -> PodTemplateSpec;
-    /// The object with `counts` as its status, if that differs from the current one.
-    fn with_status(&self, counts: &Counts) -> Option<Self>;
+
+    /// The object with `counts` as its status, if that differs from the current one. Both
+    /// kinds' statuses have the same fields, so this works on their JSON form.
+    fn with_status(&self, c: &Counts) -> Option<Self> {
+        let mut obj = serde_json::to_value(self).ok()?;
+        let previous = obj.get("status").cloned().unwrap_or_else(|| json!({}));
+        let mut conditions: Vec<serde_json::Value> = previous
+            .get("conditions")
+            .and_then(|c| c.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let failure_since = conditions
+            .iter()
+            .find(|x| x["type"] == "ReplicaFailure")
+            .and_then(|x| x.get("lastTransitionTime").cloned());
+        conditions.retain(|x| x["type"] != "ReplicaFailure");
+        if let Some((reason, message)) = &c.failure {
+            let now = json!(Time(jiff::Timestamp::now()));
+            conditions.push(json!({"type": "ReplicaFailure", "status": "True", "reason": reason,
+                "message": message, "lastTransitionTime": failure_since.unwrap_or(now)}));
+        }
+        let mut status = json!({"replicas": c.replicas, "observedGeneration": c.observed_generation});
+        for (field, n) in [
+            ("fullyLabeledReplicas", c.fully_labeled),
+            ("readyReplicas", c.ready),
+            ("availableReplicas", c.available),
+        ] {
+            if n > 0 {
+                status[field] = json!(n);
+            }
+        }
+        if !conditions.is_empty() {
+            status["conditions"] = json!(conditions);
+        }
+        if let Some(t) = previous.get("terminatingReplicas") {
+            status["terminatingReplicas"] = t.clone();
+        }
+        obj["status"] = status;
+        let updated: Self = serde_json::from_value(obj).ok()?;
+        let same = serde_json::to_value(updated.clone()).ok()?.get("status") == Some(&previous);
+        (!same).then_some(updated)
+    }
 }
 
 /// A status as both kinds report it.
@@ -58,8 +97,22 @@ pub struct Counts {
     pub failure: Option<(String, String)>,
 }
 
-fn some(n: i32) -> Option<i32> {
-    (n > 0).then_some(n)
+/// The spec accessors, the same for both kinds.
+macro_rules! replicated_spec {
+    () => {
+        fn replicas(&self) -> i32 {
+            self.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
+        }
+        fn min_ready_seconds(&self) -> i32 {
+            self.spec.as_ref().and_then(|s| s.min_ready_seconds).unwrap_or(0)
+        }
+        fn template(&self) -> PodTemplateSpec {
+            self.spec
+                .as_ref()
+                .and_then(|s| s.template.clone())
+                .unwrap_or_default()
+        }
+    };
 }
 
 impl Replicated for ReplicaSet {
@@ -69,45 +122,7 @@ impl Replicated for ReplicaSet {
     fn selector(&self) -> Option<Selector> {
         pods::selector(self.spec.as_ref().map(|s| &s.selector))
     }
-    fn replicas(&self) -> i32 {
-        self.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
-    }
-    fn min_ready_seconds(&self) -> i32 {
-        self.spec.as_ref().and_then(|s| s.min_ready_seconds).unwrap_or(0)
-    }
-    fn template(&self) -> PodTemplateSpec {
-        self.spec.as_ref().and_then(|s| s.template.clone()).unwrap_or_default()
-    }
-    fn with_status(&self, c: &Counts) -> Option<Self> {
-        let previous = self.status.clone().unwrap_or_default();
-        let mut conditions: Vec<_> = previous.conditions.clone().unwrap_or_default();
-        let kept = conditions.iter().find(|x| x.type_ == "ReplicaFailure").cloned();
-        conditions.retain(|x| x.type_ != "ReplicaFailure");
-        if let Some((reason, message)) = &c.failure {
-            conditions.push(ReplicaSetCondition {
-                type_: "ReplicaFailure".into(),
-                status: "True".into(),
-                reason: Some(reason.clone()),
-                message: Some(message.clone()),
-                last_transition_time: kept
-                    .and_then(|k| k.last_transition_time)
-                    .or(Some(Time(jiff::Timestamp::now()))),
-            });
-        }
-        let status = ReplicaSetStatus {
-            replicas: c.replicas,
-            fully_labeled_replicas: some(c.fully_labeled),
-            ready_replicas: some(c.ready),
-            available_replicas: some(c.available),
-            observed_generation: c.observed_generation,
-            conditions: (!conditions.is_empty()).then_some(conditions),
-            terminating_replicas: previous.terminating_replicas,
-        };
-        (self.status.as_ref() != Some(&status)).then(|| ReplicaSet {
-            status: Some(status),
-            ..self.clone()
-        })
-    }
+    replicated_spec!();
 }
 
 impl Replicated for ReplicationController {
@@ -121,44 +136,7 @@ impl Replicated for ReplicationController {
             requirements: map.into_iter().map(|(k, v)| Requirement::Equals(k, v)).collect(),
         })
     }
-    fn replicas(&self) -> i32 {
-        self.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
-    }
-    fn min_ready_seconds(&self) -> i32 {
-        self.spec.as_ref().and_then(|s| s.min_ready_seconds).unwrap_or(0)
-    }
-    fn template(&self) -> PodTemplateSpec {
-        self.spec.as_ref().and_then(|s| s.template.clone()).unwrap_or_default()
-    }
-    fn with_status(&self, c: &Counts) -> Option<Self> {
-        let previous = self.status.clone().unwrap_or_default();
-        let mut conditions: Vec<_> = previous.conditions.clone().unwrap_or_default();
-        let kept = conditions.iter().find(|x| x.type_ == "ReplicaFailure").cloned();
-        conditions.retain(|x| x.type_ != "ReplicaFailure");
-        if let Some((reason, message)) = &c.failure {
-            conditions.push(ReplicationControllerCondition {
-                type_: "ReplicaFailure".into(),
-                status: "True".into(),
-                reason: Some(reason.clone()),
-                message: Some(message.clone()),
-                last_transition_time: kept
-                    .and_then(|k| k.last_transition_time)
-                    .or(Some(Time(jiff::Timestamp::now()))),
-            });
-        }
-        let status = ReplicationControllerStatus {
-            replicas: c.replicas,
-            fully_labeled_replicas: some(c.fully_labeled),
-            ready_replicas: some(c.ready),
-            available_replicas: some(c.available),
-            observed_generation: c.observed_generation,
-            conditions: (!conditions.is_empty()).then_some(conditions),
-        };
-        (self.status.as_ref() != Some(&status)).then(|| ReplicationController {
-            status: Some(status),
-            ..self.clone()
-        })
-    }
+    replicated_spec!();
 }
 
 struct Controller<K> {
@@ -402,5 +380,46 @@ pub fn message(e: &kube::Error) -> String {
     match e {
         kube::Error::Api(s) => s.message.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(ready: i32, failure: Option<(&str, &str)>) -> Counts {
+        Counts {
+            replicas: 3,
+            fully_labeled: 3,
+            ready,
+            available: ready,
+            observed_generation: Some(2),
+            failure: failure.map(|(r, m)| (r.to_string(), m.to_string())),
+        }
+    }
+
+    #[test]
+    fn status_is_rewritten_only_when_it_changes_and_keeps_the_failure_time() {
+        let rc: ReplicationController = serde_json::from_value(json!({"metadata": {"name": "rc"}})).unwrap();
+        let first = rc.with_status(&counts(1, None)).expect("a new status");
+        let st = first.status.clone().unwrap();
+        assert_eq!(
+            (st.replicas, st.ready_replicas, st.observed_generation),
+            (3, Some(1), Some(2))
+        );
+        assert!(first.with_status(&counts(1, None)).is_none());
+        let failing = first.with_status(&counts(1, Some(("FailedCreate", "quota")))).unwrap();
+        let since = failing.status.as_ref().unwrap().conditions.as_ref().unwrap()[0]
+            .last_transition_time
+            .clone();
+        assert!(
+            failing
+                .with_status(&counts(1, Some(("FailedCreate", "quota"))))
+                .is_none()
+        );
+        let rs: ReplicaSet = serde_json::from_value(json!({"metadata": {"name": "rs"}})).unwrap();
+        let zero = rs.with_status(&counts(0, None)).unwrap();
+        assert_eq!(zero.status.unwrap().ready_replicas, None);
+        assert!(since.is_some());
     }
 }

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod sim;
+
 pub const ADMIN_TOKEN: &str = "e2e-admin-token";
 
 /// Upstream kubectl of a given minor version (installed by the machine image).

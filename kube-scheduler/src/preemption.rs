@@ -9,10 +9,9 @@ use crate::config::Profile;
 use crate::events::Recorder;
 use crate::framework::{Code, CycleState};
 use crate::podinfo::PodInfo;
-use crate::schedule::FitError;
+use crate::schedule::{FitError, nodes_unavailable};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub const NOT_HELPFUL: &str = "Preemption is not helpful for scheduling";
@@ -78,7 +77,7 @@ pub fn run(profile: &Profile, cache: &Cache, pod: &PodInfo, fit: &FitError) -> O
             return Outcome::default();
         }
     }
-    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut reasons: Vec<&str> = Vec::new();
     let mut best: Option<(String, Vec<Arc<PodInfo>>)> = None;
     // Lower is better: highest victim priority, then sum of priorities, then count.
     let rank = |v: &[Arc<PodInfo>]| {
@@ -90,14 +89,14 @@ pub fn run(profile: &Profile, cache: &Cache, pod: &PodInfo, fit: &FitError) -> O
     };
     for (name, status) in &fit.statuses {
         if status.code == Code::UnschedulableAndUnresolvable {
-            *reasons.entry(NOT_HELPFUL).or_default() += 1;
+            reasons.push(NOT_HELPFUL);
             continue;
         }
         let victims = cache.node(name).and_then(|n| victims_on(profile, &state, pod, n));
         match victims {
             Some(v) if best.as_ref().is_none_or(|(_, b)| rank(&v) < rank(b)) => best = Some((name.clone(), v)),
             Some(_) => {}
-            None => *reasons.entry(NO_VICTIMS).or_default() += 1,
+            None => reasons.push(NO_VICTIMS),
         }
     }
     if let Some((node, victims)) = best {
@@ -107,12 +106,10 @@ pub fn run(profile: &Profile, cache: &Cache, pod: &PodInfo, fit: &FitError) -> O
             victims,
         };
     }
-    let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
     Outcome {
         message: Some(format!(
-            "preemption: 0/{} nodes are available: {}.",
-            fit.num_all_nodes,
-            parts.join(", ")
+            "preemption: {}",
+            nodes_unavailable(fit.num_all_nodes, reasons.into_iter())
         )),
         ..Default::default()
     }

@@ -25,6 +25,17 @@ pub fn num_feasible_nodes_to_find(percentage: u32, all: usize) -> usize {
     (all * adaptive / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
 }
 
+/// "0/N nodes are available: <count> <reason>, ...": reasons counted, then sorted as strings.
+pub fn nodes_unavailable<'a>(num_all_nodes: usize, reasons: impl Iterator<Item = &'a str>) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in reasons {
+        *counts.entry(r).or_default() += 1;
+    }
+    let mut parts: Vec<String> = counts.iter().map(|(r, n)| format!("{n} {r}")).collect();
+    parts.sort();
+    format!("0/{num_all_nodes} nodes are available: {}.", parts.join(", "))
+}
+
 /// Why no node fits.
 #[derive(Debug)]
 pub struct FitError {
@@ -39,15 +50,11 @@ impl FitError {
         if self.num_all_nodes == 0 {
             return "no nodes available to schedule pods".into();
         }
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for (_, s) in &self.statuses {
-            for r in &s.reasons {
-                *counts.entry(r.as_str()).or_default() += 1;
-            }
-        }
-        let mut parts: Vec<String> = counts.iter().map(|(r, n)| format!("{n} {r}")).collect();
-        parts.sort();
-        format!("0/{} nodes are available: {}.", self.num_all_nodes, parts.join(", "))
+        let reasons = self
+            .statuses
+            .iter()
+            .flat_map(|(_, s)| s.reasons.iter().map(String::as_str));
+        nodes_unavailable(self.num_all_nodes, reasons)
     }
 
     /// The plugins that rejected some node (for requeueing on the right events).

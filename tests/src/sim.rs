@@ -261,6 +261,14 @@ async fn register(client: &kube::Client, spec: &NodeSpec, name: String, index: u
         .patch_status(&name, &PatchParams::default(), &Patch::Strategic(&status))
         .await
         .map_err(|e| anyhow::anyhow!("reporting node {name} Ready: {e}"))?;
+    // TaintNodesByCondition admission registers the node tainted not-ready; the node
+    // lifecycle controller lifts that once the node reports Ready. Until that controller
+    // exists, the simulator does it.
+    let taints = json!({"spec": {"taints": spec.taints}});
+    nodes
+        .patch(&name, &PatchParams::default(), &Patch::Merge(&taints))
+        .await
+        .map_err(|e| anyhow::anyhow!("untainting node {name}: {e}"))?;
     let leases: Api<Lease> = Api::namespaced(client.clone(), "kube-node-lease");
     let lease: Lease = serde_json::from_value(json!({
         "metadata": {"name": name, "namespace": "kube-node-lease"},

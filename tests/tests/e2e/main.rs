@@ -7,4 +7,5 @@ mod kube_client;
 mod kubectl;
 mod list_semantics;
 mod object_semantics;
+mod scheduler;
 mod security;

@@ -33,6 +33,9 @@ pub struct NodeSpec {
     pub lease_interval: Option<Duration>,
     /// NodeReady heartbeat period (the kubelet reports status at least every 5 minutes).
     pub status_interval: Option<Duration>,
+    /// Whether bound pods are reported Running (and deletions finished); benchmarks of the
+    /// scheduler alone turn this off, as upstream's scheduler_perf has no kubelets.
+    pub run_pods: bool,
 }
 
 impl Default for NodeSpec {
@@ -47,6 +50,7 @@ impl Default for NodeSpec {
             taints: Vec::new(),
             lease_interval: Some(Duration::from_secs(10)),
             status_interval: Some(Duration::from_secs(60)),
+            run_pods: true,
         }
     }
 }

@@ -23,6 +23,10 @@ pub struct NodeInfo {
     pub requested: Resources,
     pub non_zero_requested: Resources,
     pub pods: Vec<Arc<PodInfo>>,
+    /// Pods with any (anti-)affinity term, and with required anti-affinity: InterPodAffinity
+    /// skips nodes without them (upstream's PodsWithAffinity / PodsWithRequiredAntiAffinity).
+    pub pods_with_affinity: usize,
+    pub pods_with_required_anti_affinity: usize,
     pub used_ports: Vec<HostPort>,
     /// Container images present on the node (name → size in bytes).
     pub images: HashMap<String, i64>,
@@ -61,6 +65,8 @@ impl NodeInfo {
         self.non_zero_requested.milli_cpu += pod.non_zero.milli_cpu;
         self.non_zero_requested.memory += pod.non_zero.memory;
         self.used_ports.extend(pod.host_ports.iter().cloned());
+        self.pods_with_affinity += usize::from(pod.has_affinity());
+        self.pods_with_required_anti_affinity += usize::from(!pod.required_anti_affinity.is_empty());
         self.pods.push(pod);
     }
 
@@ -72,6 +78,8 @@ impl NodeInfo {
         self.requested.sub(&pod.requests);
         self.non_zero_requested.milli_cpu -= pod.non_zero.milli_cpu;
         self.non_zero_requested.memory -= pod.non_zero.memory;
+        self.pods_with_affinity -= usize::from(pod.has_affinity());
+        self.pods_with_required_anti_affinity -= usize::from(!pod.required_anti_affinity.is_empty());
         for port in &pod.host_ports {
             if let Some(j) = self.used_ports.iter().position(|p| p == port) {
                 self.used_ports.swap_remove(j);
@@ -113,9 +121,11 @@ struct PodState {
 
 #[derive(Debug, Default)]
 pub struct Cache {
-    nodes: HashMap<String, NodeInfo>,
-    /// Names of nodes whose Node object exists, in the order they were added.
-    order: Vec<String>,
+    /// Nodes whose Node object exists, in the order they were added (the scan order).
+    nodes: Vec<NodeInfo>,
+    index: HashMap<String, usize>,
+    /// Pods bound to nodes whose Node object is not (or no longer) known.
+    orphans: HashMap<String, NodeInfo>,
     pods: HashMap<String, PodState>,
     pub namespaces: HashMap<String, BTreeMap<String, String>>,
     /// How many nodes hold each image (for ImageLocality's spread).
@@ -127,28 +137,35 @@ pub struct Cache {
 
 impl Cache {
     pub fn node_count(&self) -> usize {
-        self.order.len()
+        self.nodes.len()
     }
 
-    /// The i-th node (in add order) that has a Node object.
+    /// The i-th node in add order.
     pub fn node_at(&self, i: usize) -> Option<&NodeInfo> {
-        self.order.get(i).and_then(|n| self.nodes.get(n))
+        self.nodes.get(i)
     }
 
     pub fn nodes(&self) -> impl Iterator<Item = &NodeInfo> {
-        self.order.iter().filter_map(|n| self.nodes.get(n))
+        self.nodes.iter()
     }
 
     pub fn node(&self, name: &str) -> Option<&NodeInfo> {
-        self.nodes.get(name).filter(|n| n.node.is_some())
+        self.index.get(name).and_then(|i| self.nodes.get(*i))
+    }
+
+    fn node_mut(&mut self, name: &str) -> Option<&mut NodeInfo> {
+        match self.index.get(name) {
+            Some(i) => self.nodes.get_mut(*i),
+            None => self.orphans.get_mut(name),
+        }
     }
 
     pub fn image_node_count(&self, image: &str) -> usize {
         self.image_nodes.get(image).copied().unwrap_or(0)
     }
 
-    fn count_images(&mut self, info: &NodeInfo, delta: isize) {
-        for img in info.images.keys() {
+    fn count_images(&mut self, images: &HashMap<String, i64>, delta: isize) {
+        for img in images.keys() {
             let e = self.image_nodes.entry(img.clone()).or_default();
             *e = e.saturating_add_signed(delta);
         }
@@ -156,53 +173,57 @@ impl Cache {
 
     pub fn set_node(&mut self, node: Arc<Node>) {
         let name = node.metadata.name.clone().unwrap_or_default();
-        if let Some(old) = self.nodes.get(&name) {
-            let old = NodeInfo {
-                images: old.images.clone(),
-                ..Default::default()
-            };
-            self.count_images(&old, -1);
-        }
-        let info = self.nodes.entry(name.clone()).or_default();
-        if info.node.is_none() {
-            self.order.push(name.clone());
-        }
-        info.set_node(node);
-        let images = NodeInfo {
-            images: info.images.clone(),
-            ..Default::default()
+        let i = match self.index.get(&name) {
+            Some(i) => *i,
+            None => {
+                let info = self.orphans.remove(&name).unwrap_or_default();
+                self.nodes.push(info);
+                self.index.insert(name, self.nodes.len() - 1);
+                self.nodes.len() - 1
+            }
         };
-        self.count_images(&images, 1);
+        let old = std::mem::take(&mut self.nodes[i].images);
+        self.count_images(&old, -1);
+        self.nodes[i].set_node(node);
+        let new = self.nodes[i].images.clone();
+        self.count_images(&new, 1);
     }
 
     pub fn remove_node(&mut self, name: &str) {
-        let Some(info) = self.nodes.get_mut(name) else { return };
-        let images = NodeInfo {
-            images: std::mem::take(&mut info.images),
-            ..Default::default()
-        };
-        info.node = None;
-        if info.pods.is_empty() {
-            self.nodes.remove(name);
+        let Some(i) = self.index.remove(name) else { return };
+        let mut info = self.nodes.remove(i);
+        for idx in self.index.values_mut() {
+            if *idx > i {
+                *idx -= 1;
+            }
         }
-        self.order.retain(|n| n != name);
+        let images = std::mem::take(&mut info.images);
         self.count_images(&images, -1);
+        info.node = None;
+        if !info.pods.is_empty() {
+            self.orphans.insert(name.to_string(), info);
+        }
     }
 
     fn place(&mut self, pod: Arc<PodInfo>, node: &str) {
-        let info = self.nodes.entry(node.to_string()).or_insert_with(|| NodeInfo {
+        if let Some(info) = self.node_mut(node) {
+            info.add_pod(pod);
+            return;
+        }
+        let mut info = NodeInfo {
             name: node.to_string(),
             ..Default::default()
-        });
+        };
         info.add_pod(pod);
+        self.orphans.insert(node.to_string(), info);
     }
 
     fn unplace(&mut self, uid: &str, node: &str) {
-        if let Some(info) = self.nodes.get_mut(node) {
+        if let Some(info) = self.node_mut(node) {
             info.remove_pod(uid);
-            if info.node.is_none() && info.pods.is_empty() {
-                self.nodes.remove(node);
-            }
+        }
+        if self.orphans.get(node).is_some_and(|o| o.pods.is_empty()) {
+            self.orphans.remove(node);
         }
     }
 

@@ -49,7 +49,11 @@ impl Config {
     /// Reads and validates a configuration file (YAML or JSON).
     pub fn load(path: &std::path::Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-        let v: Value = serde_saphyr::from_str(&text).map_err(|e| format!("decoding {}: {e}", path.display()))?;
+        let v: Value = serde_saphyr::from_str(&text).map_err(|e| {
+            // The YAML error carries a source excerpt on further lines; the first says it all.
+            let e = e.to_string();
+            format!("decoding {}: {}", path.display(), e.lines().next().unwrap_or_default())
+        })?;
         let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
         let kind = v.get("kind").and_then(Value::as_str).unwrap_or_default();
         if api != "kubescheduler.config.k8s.io/v1" || kind != "KubeSchedulerConfiguration" {

@@ -4,7 +4,6 @@
 use crate::cache::{Cache, NodeInfo};
 use crate::podinfo::PodInfo;
 use std::any::Any;
-use std::collections::HashMap;
 
 pub const MAX_NODE_SCORE: i64 = 100;
 
@@ -46,18 +45,23 @@ impl Status {
 pub type FilterResult = Result<(), Status>;
 
 /// State plugins compute once per scheduling cycle (PreFilter/PreScore) and read per node.
+/// A handful of entries: a list scan beats hashing on every per-node read.
 #[derive(Default)]
 pub struct CycleState {
-    data: HashMap<&'static str, Box<dyn Any + Send + Sync>>,
+    data: Vec<(&'static str, Box<dyn Any + Send + Sync>)>,
 }
 
 impl CycleState {
     pub fn write<T: Any + Send + Sync>(&mut self, key: &'static str, v: T) {
-        self.data.insert(key, Box::new(v));
+        self.data.retain(|(k, _)| *k != key);
+        self.data.push((key, Box::new(v)));
     }
 
     pub fn read<T: Any>(&self, key: &'static str) -> Option<&T> {
-        self.data.get(key).and_then(|b| b.downcast_ref())
+        self.data
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, b)| b.downcast_ref())
     }
 }
 

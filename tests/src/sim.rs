@@ -142,8 +142,10 @@ impl SimNodes {
             tasks: Vec::new(),
         };
         sim.add_nodes(&spec).await?;
-        sim.tasks
-            .push(tokio::spawn(run_pods(sim.client.clone(), sim.state.clone())));
+        if spec.run_pods {
+            sim.tasks
+                .push(tokio::spawn(run_pods(sim.client.clone(), sim.state.clone())));
+        }
         if let Some(every) = spec.lease_interval {
             let (client, state) = (sim.client.clone(), sim.state.clone());
             sim.tasks

@@ -62,6 +62,9 @@ impl Plugin for InterPodAffinity {
         let own_ns = cache.namespaces.get(&pod.namespace);
         let has_own_terms = !pod.required_affinity.is_empty() || !pod.required_anti_affinity.is_empty();
         for node in cache.nodes() {
+            if !has_own_terms && node.pods_with_required_anti_affinity == 0 {
+                continue;
+            }
             for existing in &node.pods {
                 for term in &existing.required_anti_affinity {
                     if term.matches(pod, own_ns) {
@@ -134,6 +137,9 @@ impl Plugin for InterPodAffinity {
         let has_preferred = !pod.preferred_affinity.is_empty() || !pod.preferred_anti_affinity.is_empty();
         let mut scores: HashMap<Pair, i64> = HashMap::new();
         for node in cache.nodes() {
+            if !has_preferred && node.pods_with_affinity == 0 {
+                continue;
+            }
             for existing in &node.pods {
                 if !has_preferred && !existing.has_affinity() {
                     continue;

@@ -63,14 +63,13 @@ impl Plugin for TaintToleration {
 
     fn score(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
         // Only tolerations that could apply to PreferNoSchedule count.
-        let relevant: Vec<&Toleration> = pod
-            .tolerations
-            .iter()
-            .filter(|t| matches!(t.effect.as_deref(), None | Some("") | Some("PreferNoSchedule")))
-            .collect();
+        let relevant = |t: &&Toleration| matches!(t.effect.as_deref(), None | Some("") | Some("PreferNoSchedule"));
         taints(node)
             .iter()
-            .filter(|taint| taint.effect == "PreferNoSchedule" && !relevant.iter().any(|t| tolerates(t, taint)))
+            .filter(|taint| {
+                taint.effect == "PreferNoSchedule"
+                    && !pod.tolerations.iter().filter(relevant).any(|t| tolerates(t, taint))
+            })
             .count() as i64
     }
 

@@ -325,3 +325,35 @@ fn one_scheduler_leads_at_a_time() {
     ]);
     assert!(!holder.is_empty());
 }
+
+#[test]
+fn bad_configuration_is_a_one_line_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        (
+            "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\npercentageOfNodesToScore: 150\n",
+            "not in valid range",
+        ),
+        (
+            "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- plugins:\n    filter:\n      enabled:\n      - name: Nope\n",
+            "plugin \"Nope\" does not exist",
+        ),
+        (
+            "apiVersion: v1\nkind: ConfigMap\n",
+            "no kind \"ConfigMap\" is registered",
+        ),
+        ("{not yaml", "decoding"),
+    ];
+    for (i, (text, want)) in cases.into_iter().enumerate() {
+        let path = dir.path().join(format!("config-{i}.yaml"));
+        std::fs::write(&path, text).expect("config file");
+        let out = std::process::Command::new(e2e::binary("kube-scheduler"))
+            .args(["--config", &path.to_string_lossy()])
+            .output()
+            .expect("kube-scheduler");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "case {i}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "case {i}: {stderr}");
+        assert!(stderr.contains(want), "case {i}: {stderr}");
+    }
+}

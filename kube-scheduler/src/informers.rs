@@ -36,19 +36,22 @@ fn key_of<K: Resource>(o: &K) -> String {
 /// Runs a watch forever, turning its events (and relists) into changes.
 async fn watch<K>(api: Api<K>, cfg: watcher::Config, sched: Arc<Scheduler>, mut on: impl FnMut(&Scheduler, Change<K>))
 where
-    K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+    K: Resource<DynamicType = ()> + Default + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
 {
-    let mut known: HashMap<String, K> = HashMap::new();
+    // Key → uid of every object seen, to tell deletions missed during a relist.
+    let mut known: HashMap<String, Option<String>> = HashMap::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut synced = false;
     let mut stream = watcher(api, cfg).boxed();
     while let Some(event) = stream.next().await {
         match event {
             Ok(watcher::Event::Init) => seen.clear(),
-            Ok(watcher::Event::InitApply(o)) | Ok(watcher::Event::Apply(o)) => {
+            Ok(watcher::Event::InitApply(mut o)) | Ok(watcher::Event::Apply(mut o)) => {
+                // managedFields are a large share of every object and of no use here.
+                o.meta_mut().managed_fields = None;
                 let k = key_of(&o);
                 seen.insert(k.clone());
-                known.insert(k, o.clone());
+                known.insert(k, o.meta().uid.clone());
                 on(&sched, Change::Upsert(o));
             }
             Ok(watcher::Event::Delete(o)) => {
@@ -58,9 +61,14 @@ where
             Ok(watcher::Event::InitDone) => {
                 let gone: Vec<String> = known.keys().filter(|k| !seen.contains(*k)).cloned().collect();
                 for k in gone {
-                    if let Some(o) = known.remove(&k) {
-                        on(&sched, Change::Remove(o));
-                    }
+                    let uid = known.remove(&k).flatten();
+                    let (ns, name) = k.split_once('/').unwrap_or_default();
+                    let mut o = K::default();
+                    let meta = o.meta_mut();
+                    meta.namespace = Some(ns.to_string()).filter(|n| !n.is_empty());
+                    meta.name = Some(name.to_string());
+                    meta.uid = uid;
+                    on(&sched, Change::Remove(o));
                 }
                 if !synced {
                     synced = true;

@@ -4,7 +4,7 @@
 use crate::resources::{Resources, pod_requests};
 use api_types::labels::Selector;
 use k8s_openapi::api::core::v1::{Pod, PodAffinityTerm, Toleration};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A parsed pod (anti-)affinity term.
@@ -12,7 +12,8 @@ use std::sync::Arc;
 pub struct AffinityTerm {
     /// None when the term has no labelSelector: it matches no pod.
     pub selector: Option<Selector>,
-    pub namespaces: HashSet<String>,
+    /// Usually one name: a list compares faster than a hash set.
+    pub namespaces: Vec<String>,
     pub namespace_selector: Option<Selector>,
     pub topology_key: String,
 }
@@ -24,11 +25,11 @@ impl AffinityTerm {
                 .ok()
                 .and_then(|v| Selector::from_label_selector_json(&v).ok())
         };
-        let mut namespaces: HashSet<String> = term.namespaces.iter().flatten().cloned().collect();
+        let mut namespaces: Vec<String> = term.namespaces.iter().flatten().cloned().collect();
         let namespace_selector = term.namespace_selector.as_ref().and_then(parse);
         // No namespaces and no namespace selector mean the pod's own namespace.
         if namespaces.is_empty() && term.namespace_selector.is_none() {
-            namespaces.insert(owner_ns.to_string());
+            namespaces.push(owner_ns.to_string());
         }
         AffinityTerm {
             selector: term.label_selector.as_ref().and_then(parse),

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod sim;
+
 pub const ADMIN_TOKEN: &str = "e2e-admin-token";
 
 /// Upstream kubectl of a given minor version (installed by the machine image).
@@ -385,7 +387,7 @@ impl ApiServer {
 pub struct Component {
     child: Child,
     pub log: PathBuf,
-    /// Its `--secure-port`.
+    /// The component's --secure-port, where it has one.
     pub port: u16,
 }
 
@@ -399,6 +401,15 @@ impl Component {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
 }
 
 impl Drop for Component {
@@ -409,24 +420,43 @@ impl Drop for Component {
 }
 
 impl ApiServer {
-    /// Starts kube-controller-manager with the admin kubeconfig and the server's CA as root CA.
-    pub fn controller_manager(&self, extra: &[&str]) -> Component {
-        let path = self
-            .dir
-            .path()
-            .join(format!("kube-controller-manager-{}.log", free_port()));
+    /// Starts one of the workspace's component binaries with the admin kubeconfig; its log
+    /// (stderr) goes to `<name>-<n>.log` in the server's directory.
+    pub fn component(&self, name: &str, port: u16, args: &[&str]) -> Component {
+        let path = self.dir.path().join(format!("{name}-{}.log", free_port()));
         let log = std::fs::File::create(&path).expect("log file");
-        let port = free_port();
-        let child = Command::new(binary("kube-controller-manager"))
+        let child = Command::new(binary(name))
             .args(["--kubeconfig", &self.kubeconfig.to_string_lossy()])
-            .args(["--root-ca-file", &self.ca_file().to_string_lossy()])
-            .args(["--secure-port", &port.to_string(), "--bind-address", "127.0.0.1"])
-            .args(extra)
+            .args(args)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .expect("kube-controller-manager");
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         Component { child, log: path, port }
+    }
+
+    /// Starts kube-controller-manager on a free --secure-port, with the server's CA as root CA.
+    pub fn controller_manager(&self, extra: &[&str]) -> Component {
+        let ca = self.ca_file().to_string_lossy().into_owned();
+        let port = free_port();
+        let port_arg = port.to_string();
+        let args: Vec<&str> = ["--root-ca-file", ca.as_str(), "--secure-port", port_arg.as_str()]
+            .into_iter()
+            .chain(["--bind-address", "127.0.0.1"])
+            .chain(extra.iter().copied())
+            .collect();
+        self.component("kube-controller-manager", port, &args)
+    }
+
+    /// Starts kube-scheduler on a free --secure-port.
+    pub fn scheduler(&self, extra: &[&str]) -> Component {
+        let port = free_port();
+        let port_arg = port.to_string();
+        let args: Vec<&str> = ["--secure-port", port_arg.as_str()]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .collect();
+        self.component("kube-scheduler", port, &args)
     }
 
     /// Polls `check` every 100ms for up to `secs` seconds.
@@ -441,7 +471,7 @@ impl ApiServer {
         let mut logs = String::new();
         for entry in std::fs::read_dir(self.dir.path()).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with("kube-controller-manager") {
+            if name.starts_with("kube-") {
                 logs.push_str(&format!(
                     "--- {name}\n{}",
                     std::fs::read_to_string(entry.path()).unwrap_or_default()

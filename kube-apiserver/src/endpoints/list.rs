@@ -56,7 +56,12 @@ impl Filter {
 /// storage version, is assembled from each object's cached JSON without re-serializing.
 pub fn list_response(ctx: &Ctx, items: &[Arc<Cached>], metadata: Value) -> Response<Body> {
     let api_version = ctx.api_version();
-    let same_version = ctx.info.api_version(ctx.info.storage_version()) == api_version;
+    // Resources that share storage (core and events.k8s.io Events) hold objects written in
+    // either version, so each object's own version decides.
+    let same_version = ctx.info.storage_api_version() == api_version
+        && items
+            .iter()
+            .all(|o| o.value.get("apiVersion").and_then(Value::as_str) == Some(api_version.as_str()));
     if ctx.output.view == View::Object && ctx.output.encoding == (Encoding::Json { pretty: false }) && same_version {
         let head = format!(
             "{{\"kind\":\"{}List\",\"apiVersion\":\"{api_version}\",\"metadata\":{},\"items\":[",
@@ -398,7 +403,7 @@ pub async fn watch(store: &Store, ctx: Ctx) -> ApiResult<Response<Body>> {
         kind: info.kind,
         api_version: ctx.api_version(),
         columns_sent: false,
-        same_version: info.api_version(info.storage_version()) == ctx.api_version(),
+        same_version: info.storage_api_version() == ctx.api_version(),
         info,
     };
     let ns_prefix = within(ctx.namespace());

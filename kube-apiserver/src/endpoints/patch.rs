@@ -79,7 +79,7 @@ pub async fn handle(api: &Api, store: &Store, ctx: Ctx, sub: Option<&str>) -> Ap
     let name = ctx.path.name.clone().unwrap_or_default();
     let opts = write_options(&ctx, sub);
     let gv = ctx.api_version();
-    let storage_gv = ctx.info.api_version(ctx.info.storage_version());
+    let storage_gv = ctx.info.storage_api_version();
     let tname = type_name(&ctx);
     if ty == APPLY {
         return apply(api, store, ctx, sub, &tname).await;
@@ -114,7 +114,7 @@ async fn apply(api: &Api, store: &Store, ctx: Ctx, sub: Option<&str>, tname: &st
     check_fields(&ctx, &mut applied, &ctx.api_version())?;
     let name = ctx.path.name.clone().unwrap_or_default();
     let gv = ctx.api_version();
-    let storage_gv = ctx.info.api_version(ctx.info.storage_version());
+    let storage_gv = ctx.info.storage_api_version();
     let now = meta::now_rfc3339();
     let apply_ctx = patch::ApplyContext {
         manager: &manager,

@@ -105,7 +105,7 @@ pub fn decode_object(ctx: &Ctx) -> ApiResult<Value> {
             list.join(", ")
         )));
     }
-    Ok(to_version(obj, info.kind, &info.api_version(info.storage_version())))
+    Ok(to_version(obj, info.kind, &info.storage_api_version()))
 }
 
 /// The `fieldValidation` mode; absent means Warn, as upstream.

@@ -79,6 +79,19 @@ impl ResourceInfo {
         self.versions[0]
     }
 
+    /// The group/version stored objects are in. A resource that shares another's storage
+    /// (events.k8s.io Events share core Events') stores in the owner's version, as upstream
+    /// does, so field selectors and lists of the owner see one form.
+    pub fn storage_api_version(&self) -> String {
+        let owner = self.storage.and_then(|res| {
+            RESOURCES
+                .iter()
+                .find(|r| r.group.is_empty() && r.resource == res && r.storage.is_none())
+        });
+        let r = owner.unwrap_or(self);
+        r.api_version(r.storage_version())
+    }
+
     pub fn storage_resource(&self) -> &'static str {
         self.storage.unwrap_or(self.resource)
     }

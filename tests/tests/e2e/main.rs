@@ -11,6 +11,7 @@ mod kubectl;
 mod list_semantics;
 mod nodes;
 mod object_semantics;
+mod scheduler;
 mod security;
 mod sets;
 mod workloads;

@@ -6,6 +6,7 @@ mod durability;
 mod kube_client;
 mod kubectl;
 mod list_semantics;
+mod node_simulator;
 mod object_semantics;
 mod scheduler;
 mod security;

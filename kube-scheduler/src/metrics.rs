@@ -2,14 +2,21 @@
 //! upstream's metric names.
 
 use crate::queue::Counts;
-use std::fmt::Write;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Attempt outcomes of one profile.
 #[derive(Default)]
-pub struct Metrics {
+pub struct Attempts {
     pub scheduled: AtomicU64,
     pub unschedulable: AtomicU64,
     pub errors: AtomicU64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    /// By profile (scheduler name).
+    attempts: BTreeMap<String, Attempts>,
     pub bindings: AtomicU64,
     pub binding_errors: AtomicU64,
     /// Sum of scheduling-attempt durations in microseconds.
@@ -19,69 +26,75 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    pub fn new<'a>(profiles: impl Iterator<Item = &'a String>) -> Metrics {
+        Metrics {
+            attempts: profiles.map(|p| (p.clone(), Attempts::default())).collect(),
+            ..Default::default()
+        }
+    }
+
+    pub fn attempts(&self, profile: &str) -> Option<&Attempts> {
+        self.attempts.get(profile)
+    }
+
     pub fn render(&self, queue: Counts) -> String {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP scheduler_schedule_attempts_total Number of attempts to schedule pods, by the result."
-        );
-        let _ = writeln!(out, "# TYPE scheduler_schedule_attempts_total counter");
-        for (result, c) in [
-            ("scheduled", &self.scheduled),
-            ("unschedulable", &self.unschedulable),
-            ("error", &self.errors),
-        ] {
-            let _ = writeln!(
-                out,
-                "scheduler_schedule_attempts_total{{profile=\"default-scheduler\",result=\"{result}\"}} {}",
-                get(c)
-            );
+        let mut line = |l: String| {
+            out.push_str(&l);
+            out.push('\n');
+        };
+        line("# HELP scheduler_schedule_attempts_total Number of attempts to schedule pods, by the result.".into());
+        line("# TYPE scheduler_schedule_attempts_total counter".into());
+        let mut total = 0;
+        for (profile, a) in &self.attempts {
+            for (result, c) in [
+                ("scheduled", &a.scheduled),
+                ("unschedulable", &a.unschedulable),
+                ("error", &a.errors),
+            ] {
+                total += get(c);
+                line(format!(
+                    "scheduler_schedule_attempts_total{{profile=\"{profile}\",result=\"{result}\"}} {}",
+                    get(c)
+                ));
+            }
         }
-        let _ = writeln!(
-            out,
-            "# HELP scheduler_pending_pods Number of pending pods, by the queue type."
-        );
-        let _ = writeln!(out, "# TYPE scheduler_pending_pods gauge");
+        line("# HELP scheduler_pending_pods Number of pending pods, by the queue type.".into());
+        line("# TYPE scheduler_pending_pods gauge".into());
         for (q, n) in [
             ("active", queue.active),
             ("backoff", queue.backoff),
             ("unschedulable", queue.unschedulable),
             ("gated", queue.gated),
         ] {
-            let _ = writeln!(out, "scheduler_pending_pods{{queue=\"{q}\"}} {n}");
+            line(format!("scheduler_pending_pods{{queue=\"{q}\"}} {n}"));
         }
-        let attempts = get(&self.scheduled) + get(&self.unschedulable) + get(&self.errors);
-        let _ = writeln!(out, "# TYPE scheduler_scheduling_attempt_duration_seconds summary");
-        let _ = writeln!(
-            out,
+        line("# TYPE scheduler_scheduling_attempt_duration_seconds summary".into());
+        line(format!(
             "scheduler_scheduling_attempt_duration_seconds_sum {}",
             get(&self.attempt_micros) as f64 / 1e6
-        );
-        let _ = writeln!(out, "scheduler_scheduling_attempt_duration_seconds_count {attempts}");
-        let _ = writeln!(out, "# TYPE scheduler_binding_total counter");
-        let _ = writeln!(
-            out,
+        ));
+        line(format!("scheduler_scheduling_attempt_duration_seconds_count {total}"));
+        line("# TYPE scheduler_binding_total counter".into());
+        line(format!(
             "scheduler_binding_total{{result=\"success\"}} {}",
             get(&self.bindings)
-        );
-        let _ = writeln!(
-            out,
+        ));
+        line(format!(
             "scheduler_binding_total{{result=\"error\"}} {}",
             get(&self.binding_errors)
-        );
-        let _ = writeln!(out, "# TYPE scheduler_preemption_attempts_total counter");
-        let _ = writeln!(
-            out,
+        ));
+        line("# TYPE scheduler_preemption_attempts_total counter".into());
+        line(format!(
             "scheduler_preemption_attempts_total {}",
             get(&self.preemption_attempts)
-        );
-        let _ = writeln!(out, "# TYPE scheduler_preemption_victims summary");
-        let _ = writeln!(
-            out,
+        ));
+        line("# TYPE scheduler_preemption_victims summary".into());
+        line(format!(
             "scheduler_preemption_victims_sum {}",
             get(&self.preemption_victims)
-        );
+        ));
         out
     }
 }

@@ -19,6 +19,15 @@ use std::time::Instant;
 /// API writes (bindings, events, status updates) in flight at once.
 const MAX_WRITES: usize = 128;
 
+/// The profile a pod asks for (`spec.schedulerName`, default-scheduler when empty).
+fn scheduler_name(pod: &Pod) -> &str {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.scheduler_name.as_deref())
+        .filter(|n| !n.is_empty())
+        .unwrap_or(DEFAULT_SCHEDULER_NAME)
+}
+
 pub struct Scheduler {
     pub profiles: HashMap<String, Profile>,
     pub percentage_of_nodes_to_score: u32,
@@ -34,16 +43,17 @@ pub struct Scheduler {
 
 impl Scheduler {
     pub fn new(config: Config, client: kube::Client, informers: usize) -> Scheduler {
+        let profiles: HashMap<String, Profile> = config
+            .profiles
+            .into_iter()
+            .map(|p| (p.scheduler_name.clone(), p))
+            .collect();
         Scheduler {
-            profiles: config
-                .profiles
-                .into_iter()
-                .map(|p| (p.scheduler_name.clone(), p))
-                .collect(),
+            metrics: Metrics::new(profiles.keys()),
+            profiles,
             percentage_of_nodes_to_score: config.percentage_of_nodes_to_score,
             cache: Mutex::new(Cache::default()),
             queue: Queue::new(config.initial_backoff, config.max_backoff),
-            metrics: Metrics::default(),
             recorder: Recorder::new(client.clone()),
             client,
             unsynced: AtomicUsize::new(informers),
@@ -57,13 +67,7 @@ impl Scheduler {
 
     /// Whether one of our profiles schedules this pod (`spec.schedulerName`).
     pub fn responsible_for(&self, pod: &Pod) -> bool {
-        let name = pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.scheduler_name.as_deref())
-            .filter(|n| !n.is_empty())
-            .unwrap_or(DEFAULT_SCHEDULER_NAME);
-        self.profiles.contains_key(name)
+        self.profiles.contains_key(scheduler_name(pod))
     }
 
     pub fn mark_synced(&self) {
@@ -98,11 +102,7 @@ impl Scheduler {
     ) {
         let info = popped.info;
         let key = info.key();
-        let scheduler_name = info
-            .spec()
-            .and_then(|s| s.scheduler_name.as_deref())
-            .filter(|n| !n.is_empty())
-            .unwrap_or(DEFAULT_SCHEDULER_NAME);
+        let scheduler_name = scheduler_name(&info.pod);
         let Some(profile) = self.profiles.get(scheduler_name) else {
             self.queue.done(&key);
             return;
@@ -134,11 +134,15 @@ impl Scheduler {
                     feasible = decision.feasible, "scheduled");
                 self.cache().assume(info.clone(), &decision.node);
                 self.queue.done(&key);
-                self.metrics.scheduled.fetch_add(1, Ordering::Relaxed);
+                if let Some(a) = self.metrics.attempts(scheduler_name) {
+                    a.scheduled.fetch_add(1, Ordering::Relaxed);
+                }
                 rt.spawn(self.clone().bind(info, decision.node));
             }
             Err(fit) => {
-                self.metrics.unschedulable.fetch_add(1, Ordering::Relaxed);
+                if let Some(a) = self.metrics.attempts(scheduler_name) {
+                    a.unschedulable.fetch_add(1, Ordering::Relaxed);
+                }
                 let outcome = {
                     let cache = self.cache();
                     preemption::run(profile, &cache, &info, &fit)
@@ -201,6 +205,9 @@ impl Scheduler {
             Err(e) => {
                 self.cache().forget(&info.uid);
                 self.metrics.binding_errors.fetch_add(1, Ordering::Relaxed);
+                if let Some(a) = self.metrics.attempts(scheduler_name(&info.pod)) {
+                    a.errors.fetch_add(1, Ordering::Relaxed);
+                }
                 let gone = matches!(&e, kube::Error::Api(s) if s.code == 404 || s.code == 409);
                 tracing::warn!(pod = %info.key(), %node, error = %e, "binding rejected");
                 if !gone {

@@ -270,7 +270,12 @@ async fn register(client: &kube::Client, spec: &NodeSpec, name: String, index: u
     // TaintNodesByCondition admission registers the node tainted not-ready; the node
     // lifecycle controller lifts that once the node reports Ready. Until that controller
     // exists, the simulator does it.
-    let taints = json!({"spec": {"taints": spec.taints}});
+    let taints = if spec.taints.is_empty() {
+        Value::Null
+    } else {
+        json!(spec.taints)
+    };
+    let taints = json!({"spec": {"taints": taints}});
     nodes
         .patch(&name, &PatchParams::default(), &Patch::Merge(&taints))
         .await

@@ -9,6 +9,7 @@ mod jobs;
 mod kube_client;
 mod kubectl;
 mod list_semantics;
+mod node_simulator;
 mod nodes;
 mod object_semantics;
 mod scheduler;

@@ -98,6 +98,13 @@ impl<K: Resource> Store<K> {
     }
 }
 
+/// The form an object is cached in: without managedFields, which no controller reads and
+/// which are often the largest part of an object.
+fn cached<K: Resource>(mut obj: K) -> Arc<K> {
+    obj.meta_mut().managed_fields = None;
+    Arc::new(obj)
+}
+
 struct Inner<K> {
     store: RwLock<Store<K>>,
     handlers: RwLock<Vec<Handler<K>>>,
@@ -137,14 +144,14 @@ where
                     Ok(watcher::Event::Init) => relisted = Some(BTreeMap::new()),
                     Ok(watcher::Event::InitApply(obj)) => {
                         if let Some(list) = relisted.as_mut() {
-                            list.insert(key_of(&obj), Arc::new(obj));
+                            list.insert(key_of(&obj), cached(obj));
                         }
                     }
                     Ok(watcher::Event::InitDone) => {
                         task.replace(relisted.take().unwrap_or_default());
                         task.synced.send_replace(true);
                     }
-                    Ok(watcher::Event::Apply(obj)) => task.apply(Arc::new(obj)),
+                    Ok(watcher::Event::Apply(obj)) => task.apply(cached(obj)),
                     Ok(watcher::Event::Delete(obj)) => task.remove(&key_of(&obj)),
                     Err(e) => tracing::debug!(kind = %K::kind(&()), error = %e, "watch failed, retrying"),
                 }

@@ -488,6 +488,32 @@ impl Drop for ApiServer {
     }
 }
 
+/// Nodes for a test: simulated nodes (`sim`) and a real kube-scheduler, so pods are scheduled
+/// and run as on a cluster of kubelets. Everything stops when this is dropped.
+pub struct SimulatedCluster {
+    pub nodes: sim::SimNodes,
+    pub scheduler: Component,
+    /// Runs the simulator; tests may spawn their own watchers on it.
+    pub runtime: tokio::runtime::Runtime,
+}
+
+impl ApiServer {
+    /// `count` simulated nodes named `node-<i>` and a scheduler.
+    pub fn simulated_cluster(&self, count: usize) -> SimulatedCluster {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let client = runtime.block_on(self.client());
+        let nodes = runtime
+            .block_on(sim::SimNodes::start(client, sim::NodeSpec::new("node", count)))
+            .expect("simulated nodes");
+        let scheduler = self.scheduler(&["--leader-elect=false"]);
+        SimulatedCluster {
+            nodes,
+            scheduler,
+            runtime,
+        }
+    }
+}
+
 /// Until the scheduler and simulated nodes run here, tests play both for every pod: one pinned
 /// to a single node by node affinity on `metadata.name` (a DaemonSet's) is bound to that node
 /// through `pods/binding`; every pod becomes Running and Ready as soon as it exists; and a

@@ -2,12 +2,16 @@
 
 pub mod bootstrap_signer;
 pub mod clusterrole_aggregation;
+pub mod cronjob;
 pub mod csr_approving;
 pub mod csr_cleaner;
 pub mod csr_signing;
 pub mod daemonset;
-pub mod cronjob;
 pub mod deployment;
+pub mod disruption;
+pub mod endpoints;
+pub mod endpointslice;
+pub mod endpointslice_mirroring;
 pub mod garbagecollector;
 pub mod hpa;
 pub mod job;
@@ -16,6 +20,7 @@ pub mod nodeipam;
 pub mod nodelifecycle;
 pub mod podgc;
 pub mod replicaset;
+pub mod resourcequota;
 pub mod root_ca;
 pub mod serviceaccount;
 pub mod statefulset;
@@ -124,6 +129,38 @@ pub const ALL: &[Descriptor] = &[
         start: |ctx| Box::pin(deployment::run(ctx)),
     },
     Descriptor {
+        name: "disruption-controller",
+        aliases: &["disruption"],
+        on_by_default: true,
+        service_account: "disruption-controller",
+        component: "controllermanager",
+        start: |ctx| Box::pin(disruption::run(ctx)),
+    },
+    Descriptor {
+        name: "endpoints-controller",
+        aliases: &["endpoint"],
+        on_by_default: true,
+        service_account: "endpoint-controller",
+        component: "endpoint-controller",
+        start: |ctx| Box::pin(endpoints::run(ctx)),
+    },
+    Descriptor {
+        name: "endpointslice-controller",
+        aliases: &["endpointslice"],
+        on_by_default: true,
+        service_account: "endpointslice-controller",
+        component: "endpoint-slice-controller",
+        start: |ctx| Box::pin(endpointslice::run(ctx)),
+    },
+    Descriptor {
+        name: "endpointslice-mirroring-controller",
+        aliases: &["endpointslicemirroring"],
+        on_by_default: true,
+        service_account: "endpointslicemirroring-controller",
+        component: "endpoint-slice-mirroring-controller",
+        start: |ctx| Box::pin(endpointslice_mirroring::run(ctx)),
+    },
+    Descriptor {
         name: "garbage-collector-controller",
         aliases: &["garbagecollector"],
         on_by_default: true,
@@ -196,12 +233,12 @@ pub const ALL: &[Descriptor] = &[
         start: |ctx| Box::pin(replicaset::run_replication_controllers(ctx)),
     },
     Descriptor {
-        name: "replicationcontroller-controller",
-        aliases: &["replicationcontroller"],
+        name: "resourcequota-controller",
+        aliases: &["resourcequota"],
         on_by_default: true,
-        service_account: "replication-controller",
-        component: "replication-controller",
-        start: |ctx| Box::pin(replicaset::run_replication_controllers(ctx)),
+        service_account: "resourcequota-controller",
+        component: "resourcequota-controller",
+        start: |ctx| Box::pin(resourcequota::run(ctx)),
     },
     Descriptor {
         name: "root-ca-certificate-publisher-controller",

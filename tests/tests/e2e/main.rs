@@ -14,5 +14,6 @@ mod nodes;
 mod object_semantics;
 mod scheduler;
 mod security;
+mod services;
 mod sets;
 mod workloads;

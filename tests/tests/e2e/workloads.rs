@@ -1,7 +1,7 @@
 //! Workload controllers of kube-controller-manager against a real API server with RBAC on,
 //! each controller acting as its own `system:controller:*` service account.
 
-use e2e::{ADMIN_TOKEN, ApiServer, Component, Store, make_pods_ready};
+use e2e::{ADMIN_TOKEN, ApiServer, Component, Store};
 
 pub(crate) fn rbac_server() -> ApiServer {
     ApiServer::start_with(
@@ -238,13 +238,32 @@ spec:
 fn deployment_rolls_out_within_surge_and_unavailability_and_undoes() {
     let s = rbac_server();
     let _kcm = with_own_credentials(&s, "deployment,replicaset");
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let cluster = s.simulated_cluster(3);
+    let rt = &cluster.runtime;
     let client = rt.block_on(s.client());
-    rt.spawn(make_pods_ready(client.clone()));
 
     s.ok_stdin(&["apply", "-f", "-"], DEPLOYMENT);
     s.ok(&["rollout", "status", "deployment/web", "--timeout=60s"]);
     assert_eq!(pods(&s, "app=web").len(), 5);
+    // Running on the simulated nodes, placed there by the scheduler.
+    let placed = s.ok(&[
+        "get",
+        "pods",
+        "-l",
+        "app=web",
+        "-o",
+        "jsonpath={.items[*].spec.nodeName}",
+    ]);
+    assert!(placed.split_whitespace().all(|n| n.starts_with("node-")), "{placed}");
+    let phases = s.ok(&[
+        "get",
+        "pods",
+        "-l",
+        "app=web",
+        "-o",
+        "jsonpath={.items[*].status.phase}",
+    ]);
+    assert_eq!(phases, "Running Running Running Running Running");
     let available = s.ok(&[
         "get",
         "deploy",
@@ -307,9 +326,7 @@ fn deployment_rolls_out_within_surge_and_unavailability_and_undoes() {
 fn recreate_and_paused_deployments() {
     let s = rbac_server();
     let _kcm = with_own_credentials(&s, "deployment,replicaset");
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let client = rt.block_on(s.client());
-    rt.spawn(make_pods_ready(client));
+    let _cluster = s.simulated_cluster(2);
     let recreate = DEPLOYMENT.replace(
         "{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}",
         "{type: Recreate}",

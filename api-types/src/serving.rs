@@ -21,6 +21,8 @@ use tokio::net::TcpListener;
 
 /// Renders the metrics text on each scrape.
 pub type Metrics = Arc<dyn Fn() -> String + Send + Sync>;
+/// `None` when ready, else the failed check's `/readyz` line (e.g. `[-]sched-handler-sync failed`).
+pub type Readiness = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
 pub struct Serving {
     pub addr: SocketAddr,
@@ -29,6 +31,7 @@ pub struct Serving {
     /// Who checks `/metrics` callers.
     pub client: kube::Client,
     pub metrics: Metrics,
+    pub ready: Readiness,
     /// The component name, for the self-signed certificate.
     pub name: String,
 }
@@ -94,7 +97,14 @@ fn text(code: StatusCode, body: String) -> Response<Full<Bytes>> {
 
 async fn handle(s: &Serving, req: Request<Incoming>) -> Response<Full<Bytes>> {
     match req.uri().path() {
-        "/healthz" | "/livez" | "/readyz" => text(StatusCode::OK, "ok".into()),
+        "/healthz" | "/livez" => text(StatusCode::OK, "ok".into()),
+        "/readyz" => match (s.ready)() {
+            None => text(StatusCode::OK, "ok".into()),
+            Some(failed) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("{failed}: reason withheld\nreadyz check failed"),
+            ),
+        },
         "/metrics" => {
             let token = req
                 .headers()

@@ -45,6 +45,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             key_file: opts.tls_private_key_file.clone(),
             client: client.clone(),
             metrics: Arc::new(metrics::render),
+            ready: Arc::new(|| None),
             name: "kube-controller-manager".into(),
         })
         .await?;

@@ -15,7 +15,6 @@ pub mod queue;
 pub mod resources;
 pub mod schedule;
 pub mod scheduler;
-pub mod server;
 
 use anyhow::Context;
 use config::Config;
@@ -56,14 +55,17 @@ pub async fn run(mut opts: Options) -> anyhow::Result<()> {
     let client = client(kubeconfig.as_deref()).await?;
     let sched = Arc::new(Scheduler::new(config, client.clone(), informers::COUNT));
     if opts.secure_port != 0 {
-        let addr = std::net::SocketAddr::new(opts.bind_address, opts.secure_port);
-        let s = sched.clone();
-        tokio::spawn(async move {
-            if let Err(e) = server::serve(addr, s).await {
-                tracing::error!(error = %e, "serving /healthz and /metrics");
-                std::process::exit(1);
-            }
-        });
+        let (m, r) = (sched.clone(), sched.clone());
+        api_types::serving::start(api_types::serving::Serving {
+            addr: (opts.bind_address, opts.secure_port).into(),
+            cert_file: opts.tls_cert_file.clone(),
+            key_file: opts.tls_private_key_file.clone(),
+            client: client.clone(),
+            metrics: Arc::new(move || m.metrics.render(m.queue.counts()) + &api_types::serving::process_metrics()),
+            ready: Arc::new(move || (!r.is_synced()).then(|| "[-]sched-handler-sync failed".to_string())),
+            name: "kube-scheduler".into(),
+        })
+        .await?;
     }
     if !opts.leader_elect {
         return schedule(sched, client).await;

@@ -196,17 +196,20 @@ fn places_pods_by_selector_affinity_taints_ports_and_resources() {
 
     // Health and metrics on the secure port.
     let url = format!("https://127.0.0.1:{}", sched.port);
-    let curl = |path: &str| {
-        let out = std::process::Command::new("curl")
-            .args(["-sk", &format!("{url}{path}")])
-            .output()
-            .expect("curl");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+    let curl = |path: &str, token: Option<&str>| {
+        let mut cmd = std::process::Command::new("curl");
+        cmd.args(["-sk", &format!("{url}{path}")]);
+        if let Some(t) = token {
+            cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
+        }
+        String::from_utf8_lossy(&cmd.output().expect("curl").stdout).into_owned()
     };
-    assert_eq!(curl("/healthz"), "ok");
-    assert_eq!(curl("/readyz"), "ok");
+    assert_eq!(curl("/healthz", None), "ok");
+    assert_eq!(curl("/readyz", None), "ok");
+    // Metrics only for callers the API server authenticates and authorizes.
+    assert_eq!(curl("/metrics", None), "Unauthorized\n");
     assert!(
-        curl("/metrics")
+        curl("/metrics", Some(e2e::ADMIN_TOKEN))
             .contains("scheduler_schedule_attempts_total{profile=\"default-scheduler\",result=\"scheduled\"} 5")
     );
 }

@@ -18,6 +18,45 @@ pub struct Config {
     pub retry_period: Duration,
 }
 
+/// The leader election flags kube-controller-manager and kube-scheduler share, with upstream's
+/// names and defaults; the lock's name defaults to the component's name.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Flags {
+    /// Start a leader election client and gain leadership before executing the main loop.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub leader_elect: bool,
+    /// The duration that non-leader candidates will wait after observing a leadership renewal before attempting
+    /// to acquire leadership of a led but unrenewed leader slot.
+    #[arg(long, default_value = "15s", value_parser = crate::duration::parse)]
+    pub leader_elect_lease_duration: Duration,
+    /// The interval between attempts by the acting master to renew a leadership slot before it stops leading.
+    #[arg(long, default_value = "10s", value_parser = crate::duration::parse)]
+    pub leader_elect_renew_deadline: Duration,
+    /// The duration the clients should wait between attempting acquisition and renewal of a leadership.
+    #[arg(long, default_value = "2s", value_parser = crate::duration::parse)]
+    pub leader_elect_retry_period: Duration,
+    /// The name of resource object that is used for locking during leader election (default: the component's name).
+    #[arg(long)]
+    pub leader_elect_resource_name: Option<String>,
+    /// The namespace of resource object that is used for locking during leader election.
+    #[arg(long, default_value = "kube-system")]
+    pub leader_elect_resource_namespace: String,
+}
+
+impl Flags {
+    /// The election these flags ask for, for `component`'s lock.
+    pub fn config(&self, component: &str) -> Config {
+        let name = self.leader_elect_resource_name.as_deref().unwrap_or(component);
+        Config {
+            namespace: self.leader_elect_resource_namespace.clone(),
+            lease_duration: self.leader_elect_lease_duration,
+            renew_deadline: self.leader_elect_renew_deadline,
+            retry_period: self.leader_elect_retry_period,
+            ..Config::new(name)
+        }
+    }
+}
+
 impl Config {
     /// Defaults of kube-controller-manager and kube-scheduler (15s, 10s, 2s) for lock `name`
     /// in kube-system, with identity `<hostname>_<uuid>`.

@@ -51,18 +51,11 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         .await?;
     }
     let opts = Arc::new(opts);
-    if !opts.leader_elect {
+    if !opts.leader_election.leader_elect {
         metrics::set_leading(true);
         return run_controllers(opts, config, client).await;
     }
-    let cfg = api_types::leader::Config {
-        namespace: opts.leader_elect_resource_namespace.clone(),
-        name: opts.leader_elect_resource_name.clone(),
-        lease_duration: opts.leader_elect_lease_duration,
-        renew_deadline: opts.leader_elect_renew_deadline,
-        retry_period: opts.leader_elect_retry_period,
-        ..api_types::leader::Config::new(&opts.leader_elect_resource_name)
-    };
+    let cfg = opts.leader_election.config("kube-controller-manager");
     let mut result = Ok(());
     let work = async {
         metrics::set_leading(true);

@@ -18,25 +18,8 @@ pub struct Options {
     /// kube-root-ca.crt ConfigMap of every namespace.
     #[arg(long)]
     pub root_ca_file: Option<PathBuf>,
-    /// Start a leader election client and gain leadership before executing the main loop.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
-    pub leader_elect: bool,
-    /// The duration that non-leader candidates will wait after observing a leadership renewal before attempting
-    /// to acquire leadership of a led but unrenewed leader slot.
-    #[arg(long, default_value = "15s", value_parser = api_types::duration::parse)]
-    pub leader_elect_lease_duration: std::time::Duration,
-    /// The interval between attempts by the acting master to renew a leadership slot before it stops leading.
-    #[arg(long, default_value = "10s", value_parser = api_types::duration::parse)]
-    pub leader_elect_renew_deadline: std::time::Duration,
-    /// The duration the clients should wait between attempting acquisition and renewal of a leadership.
-    #[arg(long, default_value = "2s", value_parser = api_types::duration::parse)]
-    pub leader_elect_retry_period: std::time::Duration,
-    /// The name of resource object that is used for locking during leader election.
-    #[arg(long, default_value = "kube-controller-manager")]
-    pub leader_elect_resource_name: String,
-    /// The namespace of resource object that is used for locking during leader election.
-    #[arg(long, default_value = "kube-system")]
-    pub leader_elect_resource_namespace: String,
+    #[command(flatten)]
+    pub leader_election: api_types::leader::Flags,
     /// If true, use individual service account credentials for each controller.
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub use_service_account_credentials: bool,

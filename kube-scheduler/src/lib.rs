@@ -41,15 +41,16 @@ pub async fn run(mut opts: Options) -> anyhow::Result<()> {
     };
     // The configuration file wins over the flags it also carries, as upstream.
     let le = &config.leader_election;
-    opts.leader_elect = le.leader_elect.unwrap_or(opts.leader_elect);
-    opts.leader_elect_lease_duration = le.lease_duration.unwrap_or(opts.leader_elect_lease_duration);
-    opts.leader_elect_renew_deadline = le.renew_deadline.unwrap_or(opts.leader_elect_renew_deadline);
-    opts.leader_elect_retry_period = le.retry_period.unwrap_or(opts.leader_elect_retry_period);
+    let flags = &mut opts.leader_election;
+    flags.leader_elect = le.leader_elect.unwrap_or(flags.leader_elect);
+    flags.leader_elect_lease_duration = le.lease_duration.unwrap_or(flags.leader_elect_lease_duration);
+    flags.leader_elect_renew_deadline = le.renew_deadline.unwrap_or(flags.leader_elect_renew_deadline);
+    flags.leader_elect_retry_period = le.retry_period.unwrap_or(flags.leader_elect_retry_period);
     if let Some(n) = &le.resource_name {
-        opts.leader_elect_resource_name = n.clone();
+        flags.leader_elect_resource_name = Some(n.clone());
     }
     if let Some(n) = &le.resource_namespace {
-        opts.leader_elect_resource_namespace = n.clone();
+        flags.leader_elect_resource_namespace = n.clone();
     }
     let kubeconfig = opts.kubeconfig.clone().or_else(|| config.kubeconfig.clone());
     let client = client(kubeconfig.as_deref()).await?;
@@ -67,17 +68,10 @@ pub async fn run(mut opts: Options) -> anyhow::Result<()> {
         })
         .await?;
     }
-    if !opts.leader_elect {
+    if !opts.leader_election.leader_elect {
         return schedule(sched, client).await;
     }
-    let cfg = api_types::leader::Config {
-        namespace: opts.leader_elect_resource_namespace.clone(),
-        name: opts.leader_elect_resource_name.clone(),
-        lease_duration: opts.leader_elect_lease_duration,
-        renew_deadline: opts.leader_elect_renew_deadline,
-        retry_period: opts.leader_elect_retry_period,
-        ..api_types::leader::Config::new(&opts.leader_elect_resource_name)
-    };
+    let cfg = opts.leader_election.config("kube-scheduler");
     let mut result = Ok(());
     let work = async { result = schedule(sched.clone(), client.clone()).await };
     api_types::leader::run(client.clone(), cfg, work).await?;

@@ -488,6 +488,39 @@ impl Drop for ApiServer {
     }
 }
 
+impl ApiServer {
+    /// A server as controller tests want it: RBAC on (`Node,RBAC`), so every controller's
+    /// role is exercised; ServiceAccount admission off, as in `start`.
+    pub fn start_rbac() -> ApiServer {
+        Self::start_with(
+            Store::Embedded,
+            &[
+                "--disable-admission-plugins",
+                "ServiceAccount",
+                "--authorization-mode",
+                "Node,RBAC",
+            ],
+        )
+    }
+
+    /// kube-controller-manager running only `list` (a `--controllers` value), each controller
+    /// as its own service account.
+    pub fn controllers(&self, list: &str, extra: &[&str]) -> Component {
+        let mut args = vec!["--use-service-account-credentials", "--controllers", list];
+        args.extend_from_slice(extra);
+        self.controller_manager(&args)
+    }
+
+    /// `kubectl get <what> -o jsonpath=<path>`; empty when there is nothing to print.
+    pub fn jsonpath(&self, what: &[&str], path: &str) -> String {
+        let expr = format!("jsonpath={path}");
+        let mut args = vec!["get"];
+        args.extend_from_slice(what);
+        args.extend(["-o", expr.as_str()]);
+        String::from_utf8_lossy(&self.kubectl(&args).stdout).into_owned()
+    }
+}
+
 /// Nodes for a test: simulated nodes (`sim`) and a real kube-scheduler, so pods are scheduled
 /// and run as on a cluster of kubelets. Everything stops when this is dropped.
 pub struct SimulatedCluster {

@@ -9,7 +9,7 @@
 //! `target/release/scheduler-bench [--nodes 5000] [--pods 10000] [--workload direct,basic,affinity|all]`.
 
 use e2e::sim::{NodeSpec, SimNodes};
-use e2e::{ApiServer, Store};
+use e2e::{ApiServer, Store, process_usage};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, PostParams};
@@ -70,24 +70,6 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// (CPU seconds, peak RSS in MiB) of a process, from /proc.
-fn usage(pid: u32) -> (f64, f64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command: utime and stime are the 12th and 13th.
-    let rest = stat.rsplit(')').next().unwrap_or_default();
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    let cpu = (ticks(11) + ticks(12)) / 100.0;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let hwm = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0);
-    (cpu, hwm / 1024.0)
-}
-
 async fn run(args: &Args, workload: &str) -> anyhow::Result<()> {
     let server = ApiServer::start(Store::Embedded);
     let client = server.client().await;
@@ -128,7 +110,7 @@ async fn run(args: &Args, workload: &str) -> anyhow::Result<()> {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    let cpu_before = scheduler.as_ref().map(|s| usage(s.pid()).0).unwrap_or(0.0);
+    let cpu_before = scheduler.as_ref().map(|s| process_usage(s.pid()).0).unwrap_or(0.0);
 
     // Creation and scheduling times per pod, seen by one watch.
     let created: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
@@ -198,7 +180,7 @@ async fn run(args: &Args, workload: &str) -> anyhow::Result<()> {
         .collect();
     lat.sort();
     let last = scheduled.values().max().map(|t| t.duration_since(t0)).unwrap_or(wall);
-    let (cpu, rss) = scheduler.as_ref().map(|s| usage(s.pid())).unwrap_or((0.0, 0.0));
+    let (cpu, rss) = scheduler.as_ref().map(|s| process_usage(s.pid())).unwrap_or((0.0, 0.0));
     println!(
         "{workload:>9}: {} nodes, {}/{} pods scheduled in {:.2}s (created in {:.2}s): {:.0} pods/s, latency p50 {:.0?} p99 {:.0?}; scheduler CPU {:.2}s, peak RSS {:.0} MiB",
         args.nodes,

@@ -2,7 +2,7 @@
 //! through the target's scale subresource, and, with no metrics API installed, the condition
 //! and events upstream reports for missing metrics.
 
-use crate::workloads::{rbac_server, with_own_credentials};
+use e2e::ApiServer;
 
 const DEPLOYMENT: &str = "apiVersion: apps/v1
 kind: Deployment
@@ -17,8 +17,8 @@ spec:
 
 #[test]
 fn autoscaler_keeps_replicas_in_range_and_reports_missing_metrics() {
-    let s = rbac_server();
-    let _kcm = with_own_credentials(&s, "deployment,replicaset,horizontalpodautoscaling");
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("deployment,replicaset,horizontalpodautoscaling", &[]);
     s.ok_stdin(&["apply", "-f", "-"], DEPLOYMENT);
     s.ok(&[
         "autoscale",

@@ -2,40 +2,14 @@
 //! against a real API server with RBAC on, each acting as its own service account. Nothing
 //! runs pods here: the test plays the kubelet by writing pod status.
 
-use e2e::{ApiServer, Component, Store};
+use e2e::ApiServer;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-fn rbac_server() -> ApiServer {
-    ApiServer::start_with(
-        Store::Embedded,
-        &[
-            "--disable-admission-plugins",
-            "ServiceAccount",
-            "--authorization-mode",
-            "Node,RBAC",
-        ],
-    )
-}
-
-fn controllers(s: &ApiServer, list: &str, extra: &[&str]) -> Component {
-    let mut args = vec!["--use-service-account-credentials", "--controllers", list];
-    args.extend_from_slice(extra);
-    s.controller_manager(&args)
-}
-
-fn get(s: &ApiServer, args: &[&str], path: &str) -> String {
-    let mut all = args.to_vec();
-    let jsonpath = format!("jsonpath={path}");
-    all.extend_from_slice(&["-o", &jsonpath]);
-    s.ok(&all)
-}
-
 /// (name, phase) of the Job's pods.
 fn job_pods(s: &ApiServer, job: &str) -> Vec<(String, String)> {
-    let out = get(
-        s,
-        &["get", "pods", "-l", &format!("batch.kubernetes.io/job-name={job}")],
+    let out = s.jsonpath(
+        &["pods", "-l", &format!("batch.kubernetes.io/job-name={job}")],
         r#"{range .items[*]}{.metadata.name} {.status.phase}{"\n"}{end}"#,
     );
     out.lines()
@@ -109,8 +83,8 @@ spec:
 
 #[test]
 fn job_runs_to_completion_with_bounded_parallelism() {
-    let s = rbac_server();
-    let _kcm = controllers(&s, "job", &[]);
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("job", &[]);
     s.ok_stdin(&["apply", "-f", "-"], PARALLEL);
     let mut finished = BTreeSet::new();
     let start = Instant::now();
@@ -127,36 +101,29 @@ fn job_runs_to_completion_with_bounded_parallelism() {
         std::thread::sleep(Duration::from_millis(200));
     }
     s.eventually("the Complete condition", 20, || {
-        get(
-            &s,
-            &["get", "job", "pi"],
-            r#"{.status.conditions[?(@.type=="Complete")].status}"#,
-        ) == "True"
+        s.jsonpath(&["job", "pi"], r#"{.status.conditions[?(@.type=="Complete")].status}"#) == "True"
     });
-    let status = get(
-        &s,
-        &["get", "job", "pi"],
+    let status = s.jsonpath(
+        &["job", "pi"],
         "{.status.succeeded} {.status.active} {.status.ready} {.status.terminating}",
     );
     assert_eq!(status, "5  0 0");
-    let reasons = get(
-        &s,
-        &["get", "job", "pi"],
+    let reasons = s.jsonpath(
+        &["job", "pi"],
         "{.status.conditions[*].type}={.status.conditions[*].reason}",
     );
     assert_eq!(
         reasons,
         "SuccessCriteriaMet Complete=CompletionsReached CompletionsReached"
     );
-    assert!(!get(&s, &["get", "job", "pi"], "{.status.completionTime}").is_empty());
+    assert!(!s.jsonpath(&["job", "pi"], "{.status.completionTime}").is_empty());
     assert_eq!(job_pods(&s, "pi").len(), 5);
     // Counted pods lose the tracking finalizer; they carry the Job's labels and owner.
-    let finalizers = get(&s, &["get", "pods", "-l", "app=pi"], "{.items[*].metadata.finalizers}");
+    let finalizers = s.jsonpath(&["pods", "-l", "app=pi"], "{.items[*].metadata.finalizers}");
     assert!(finalizers.is_empty(), "{finalizers}");
-    let uid = get(&s, &["get", "job", "pi"], "{.metadata.uid}");
-    let labels = get(
-        &s,
-        &["get", "pods", "-l", &format!("controller-uid={uid}")],
+    let uid = s.jsonpath(&["job", "pi"], "{.metadata.uid}");
+    let labels = s.jsonpath(
+        &["pods", "-l", &format!("controller-uid={uid}")],
         "{.items[0].metadata.labels}",
     );
     assert!(labels.contains(r#""batch.kubernetes.io/job-name":"pi""#), "{labels}");
@@ -196,8 +163,8 @@ spec:
 
 #[test]
 fn job_fails_at_its_backoff_limit_or_on_a_fail_job_rule() {
-    let s = rbac_server();
-    let _kcm = controllers(&s, "job", &[]);
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("job", &[]);
     s.ok_stdin(&["apply", "-f", "-"], FAILING);
     s.ok_stdin(&["apply", "-f", "-"], FATAL);
     s.eventually("the fatal job's pod", 20, || job_pods(&s, "fatal").len() == 1);
@@ -215,24 +182,19 @@ fn job_fails_at_its_backoff_limit_or_on_a_fail_job_rule() {
     assert_eq!(second.len(), 1);
     fail(&s, &second[0], 1);
     s.eventually("the Failed condition", 20, || {
-        get(
-            &s,
-            &["get", "job", "flaky"],
-            r#"{.status.conditions[?(@.type=="Failed")].status}"#,
-        ) == "True"
+        s.jsonpath(&["job", "flaky"], r#"{.status.conditions[?(@.type=="Failed")].status}"#) == "True"
     });
-    let failed = get(
-        &s,
-        &["get", "job", "flaky"],
+    let failed = s.jsonpath(
+        &["job", "flaky"],
         r#"{.status.conditions[?(@.type=="Failed")].reason}: {.status.conditions[?(@.type=="Failed")].message}"#,
     );
     assert_eq!(
         failed,
         "BackoffLimitExceeded: Job has reached the specified backoff limit"
     );
-    let types = get(&s, &["get", "job", "flaky"], "{.status.conditions[*].type}");
+    let types = s.jsonpath(&["job", "flaky"], "{.status.conditions[*].type}");
     assert_eq!(types, "FailureTarget Failed");
-    assert_eq!(get(&s, &["get", "job", "flaky"], "{.status.failed}"), "2");
+    assert_eq!(s.jsonpath(&["job", "flaky"], "{.status.failed}"), "2");
     assert_eq!(job_pods(&s, "flaky").len(), 2, "no pod after the limit");
     let events = events(&s, "flaky");
     assert!(
@@ -241,9 +203,8 @@ fn job_fails_at_its_backoff_limit_or_on_a_fail_job_rule() {
     );
 
     // A FailJob rule fails the Job at the first matching exit code, without retries.
-    let failed = get(
-        &s,
-        &["get", "job", "fatal"],
+    let failed = s.jsonpath(
+        &["job", "fatal"],
         r#"{.status.conditions[?(@.type=="Failed")].reason}: {.status.conditions[?(@.type=="Failed")].message}"#,
     );
     let want = format!("Container c for pod default/{fatal} failed with exit code 42 matching FailJob rule at index 0");
@@ -264,13 +225,11 @@ spec:
 
 #[test]
 fn indexed_job_pods_carry_their_index() {
-    let s = rbac_server();
-    let _kcm = controllers(&s, "job", &[]);
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("job", &[]);
     s.ok_stdin(&["apply", "-f", "-"], INDEXED);
     s.eventually("3 pods", 20, || job_pods(&s, "idx").len() == 3);
-    let rows = get(
-        &s,
-        &["get", "pods", "-l", "batch.kubernetes.io/job-name=idx"],
+    let rows = s.jsonpath(&["pods", "-l", "batch.kubernetes.io/job-name=idx"],
         r#"{range .items[*]}{.metadata.name} {.metadata.annotations.batch\.kubernetes\.io/job-completion-index} {.metadata.labels.batch\.kubernetes\.io/job-completion-index} {.spec.hostname} {.spec.containers[0].env[0].name}{"\n"}{end}"#,
     );
     let mut indexes = BTreeSet::new();
@@ -289,23 +248,15 @@ fn indexed_job_pods_carry_their_index() {
     by_index.sort();
     succeed(&s, &by_index[1].1);
     s.eventually("completedIndexes 1", 20, || {
-        get(&s, &["get", "job", "idx"], "{.status.completedIndexes}") == "1"
+        s.jsonpath(&["job", "idx"], "{.status.completedIndexes}") == "1"
     });
     succeed(&s, &by_index[0].1);
     succeed(&s, &by_index[2].1);
     s.eventually("the Complete condition", 20, || {
-        get(
-            &s,
-            &["get", "job", "idx"],
-            r#"{.status.conditions[?(@.type=="Complete")].status}"#,
-        ) == "True"
+        s.jsonpath(&["job", "idx"], r#"{.status.conditions[?(@.type=="Complete")].status}"#) == "True"
     });
     assert_eq!(
-        get(
-            &s,
-            &["get", "job", "idx"],
-            "{.status.completedIndexes} {.status.succeeded}"
-        ),
+        s.jsonpath(&["job", "idx"], "{.status.completedIndexes} {.status.succeeded}"),
         "0-2 3"
     );
 }
@@ -321,21 +272,19 @@ spec:
 
 #[test]
 fn finished_job_is_deleted_after_its_ttl() {
-    let s = rbac_server();
-    let _kcm = controllers(&s, "job,ttl-after-finished,garbagecollector", &[]);
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("job,ttl-after-finished,garbagecollector", &[]);
     s.ok_stdin(&["apply", "-f", "-"], TTL);
     s.eventually("the pod", 20, || job_pods(&s, "brief").len() == 1);
     succeed(&s, &job_pods(&s, "brief")[0].0);
     s.eventually("the Complete condition", 20, || {
-        get(
-            &s,
-            &["get", "job", "brief"],
+        s.jsonpath(
+            &["job", "brief"],
             r#"{.status.conditions[?(@.type=="Complete")].status}"#,
         ) == "True"
     });
-    let finished = get(
-        &s,
-        &["get", "job", "brief"],
+    let finished = s.jsonpath(
+        &["job", "brief"],
         r#"{.status.conditions[?(@.type=="Complete")].lastTransitionTime}"#,
     );
     s.eventually("the Job and its pod deleted", 30, || {
@@ -375,14 +324,14 @@ spec:
 ";
 
 fn cron_jobs(s: &ApiServer) -> Vec<String> {
-    let out = get(s, &["get", "jobs", "-l", "app=tick"], "{.items[*].metadata.name}");
+    let out = s.jsonpath(&["jobs", "-l", "app=tick"], "{.items[*].metadata.name}");
     out.split_whitespace().map(String::from).collect()
 }
 
 #[test]
 fn cronjob_starts_jobs_on_schedule() {
-    let s = rbac_server();
-    let _kcm = controllers(&s, "cronjob", &[]);
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("cronjob", &[]);
     s.ok_stdin(&["apply", "-f", "-"], CRON);
     // A run missed two minutes ago: the most recent missed time runs at once.
     let lst = format!(r#"{{"status":{{"lastScheduleTime":"{}"}}}}"#, utc("-2 minutes"));
@@ -406,21 +355,19 @@ fn cronjob_starts_jobs_on_schedule() {
     s.eventually("a job for the missed run", 20, || cron_jobs(&s).len() == 1);
     let first = cron_jobs(&s)[0].clone();
     let minutes: i64 = first.trim_start_matches("tick-").parse().expect("tick-<minutes>");
-    let scheduled = get(
-        &s,
-        &["get", "job", &first],
+    let scheduled = s.jsonpath(
+        &["job", &first],
         r#"{.metadata.annotations.batch\.kubernetes\.io/cronjob-scheduled-timestamp}"#,
     );
     let at_minute = |m: i64| utc(&format!("@{}", m * 60));
     assert_eq!(scheduled, at_minute(minutes));
     assert_eq!(
-        get(&s, &["get", "job", &first], "{.metadata.ownerReferences[0].kind}"),
+        s.jsonpath(&["job", &first], "{.metadata.ownerReferences[0].kind}"),
         "CronJob"
     );
     s.eventually("status.active and lastScheduleTime", 10, || {
-        get(
-            &s,
-            &["get", "cronjob", "tick"],
+        s.jsonpath(
+            &["cronjob", "tick"],
             "{.status.active[0].name} {.status.lastScheduleTime}",
         ) == format!("{first} {scheduled}")
     });
@@ -440,7 +387,7 @@ fn cronjob_starts_jobs_on_schedule() {
 
 #[test]
 fn podgc_deletes_orphaned_terminated_and_unscheduled_terminating_pods() {
-    let s = rbac_server();
+    let s = ApiServer::start_rbac();
     let pod = |name: &str, extra: &str| {
         format!(
             "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}{extra}}}\nspec: {{containers: [{{name: c, image: busybox}}]{}}}\n",
@@ -466,28 +413,22 @@ fn podgc_deletes_orphaned_terminated_and_unscheduled_terminating_pods() {
     }
     s.ok(&["delete", "pod", "a-stuck", "--wait=false"]);
     let started = Instant::now();
-    let _kcm = controllers(&s, "podgc", &["--terminated-pod-gc-threshold=1"]);
+    let _kcm = s.controllers("podgc", &["--terminated-pod-gc-threshold=1"]);
     let names = || s.ok(&["get", "pods", "-o", "name"]);
     s.eventually("terminated pods beyond the threshold deleted, oldest first", 15, || {
         let n = names();
         !n.contains("c-done-1") && !n.contains("c-done-2") && n.contains("c-done-3")
     });
     s.eventually("the unscheduled terminating pod marked failed", 15, || {
-        get(&s, &["get", "pod", "a-stuck"], "{.status.phase}") == "Failed"
+        s.jsonpath(&["pod", "a-stuck"], "{.status.phase}") == "Failed"
     });
     // The pod on a node that does not exist goes after the 40s quarantine.
     s.eventually("the orphaned pod marked failed and deleted", 70, || {
-        get(
-            &s,
-            &["get", "pod", "b-ghost"],
-            "{.status.phase} {.metadata.deletionTimestamp}",
-        )
-        .starts_with("Failed 2")
+        s.jsonpath(&["pod", "b-ghost"], "{.status.phase} {.metadata.deletionTimestamp}")
+            .starts_with("Failed 2")
     });
     assert!(started.elapsed() >= Duration::from_secs(39), "quarantine skipped");
-    let condition = get(
-        &s,
-        &["get", "pod", "b-ghost"],
+    let condition = s.jsonpath(&["pod", "b-ghost"],
         r#"{.status.conditions[?(@.type=="DisruptionTarget")].reason}: {.status.conditions[?(@.type=="DisruptionTarget")].message}"#,
     );
     assert_eq!(condition, "DeletionByPodGC: PodGC: node no longer exists");

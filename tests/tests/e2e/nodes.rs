@@ -1,30 +1,10 @@
-//! Node controllers of kube-controller-manager: pod CIDRs from --cluster-cidr, nodes that stop
-//! posting status going Unknown and tainted, and taint-based eviction honouring
-//! tolerationSeconds.
+//! Node controllers of kube-controller-manager: pod CIDRs from --cluster-cidr, and simulated
+//! nodes whose heartbeats stop going Unknown, getting tainted and losing the pods that do not
+//! tolerate that for long.
 
+use e2e::sim::{NodeSpec, SimNodes};
 use e2e::{ApiServer, Store};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-fn node(name: &str) -> String {
-    format!("apiVersion: v1\nkind: Node\nmetadata: {{name: {name}, labels: {{kubernetes.io/hostname: {name}}}}}\n")
-}
-
-fn heartbeat(s: &ApiServer, name: &str) {
-    let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let patch = format!(
-        r#"{{"status":{{"conditions":[{{"type":"Ready","status":"True","reason":"KubeletReady","lastHeartbeatTime":"{now}","lastTransitionTime":"{now}"}}]}}}}"#
-    );
-    s.ok(&[
-        "patch",
-        "node",
-        name,
-        "--subresource=status",
-        "--type=strategic",
-        "-p",
-        &patch,
-    ]);
-}
+use std::time::Duration;
 
 fn pod(name: &str, node: &str, tolerations: &str) -> String {
     format!(
@@ -33,91 +13,76 @@ fn pod(name: &str, node: &str, tolerations: &str) -> String {
 }
 
 #[test]
+fn nodes_get_pod_cidrs() {
+    let s = ApiServer::start(Store::Embedded);
+    let _kcm = s.controller_manager(&[
+        "--controllers=nodeipam",
+        "--allocate-node-cidrs",
+        "--cluster-cidr=10.244.0.0/16",
+    ]);
+    for n in ["a", "b"] {
+        s.ok_stdin(
+            &["apply", "-f", "-"],
+            &format!("apiVersion: v1\nkind: Node\nmetadata: {{name: {n}}}\n"),
+        );
+    }
+    let cidr = |n: &str| s.jsonpath(&["node", n], "{.spec.podCIDR}");
+    s.eventually("pod CIDRs", 15, || !cidr("a").is_empty() && !cidr("b").is_empty());
+    let (a, b) = (cidr("a"), cidr("b"));
+    assert_ne!(a, b);
+    for c in [&a, &b] {
+        assert!(c.starts_with("10.244.") && c.ends_with(".0/24"), "{c}");
+    }
+    assert_eq!(s.jsonpath(&["node", "a"], "{.spec.podCIDRs[0]}"), a);
+}
+
+#[test]
 fn silent_nodes_go_unknown_get_tainted_and_lose_their_pods() {
     let s = ApiServer::start(Store::Embedded);
     let _kcm = s.controller_manager(&[
-        "--controllers=nodeipam,nodelifecycle,taint-eviction-controller",
-        "--allocate-node-cidrs",
-        "--cluster-cidr=10.244.0.0/16",
-        "--node-monitor-grace-period=3s",
+        "--controllers=nodelifecycle,taint-eviction-controller",
+        "--node-monitor-grace-period=4s",
         "--node-monitor-period=500ms",
     ]);
-    for n in ["quiet", "alive"] {
-        s.ok_stdin(&["apply", "-f", "-"], &node(n));
-        heartbeat(&s, n);
-    }
-    // Pod CIDRs: one /24 each, distinct.
-    let cidr = |n: &str| s.ok(&["get", "node", n, "-o", "jsonpath={.spec.podCIDR}"]);
-    s.eventually("pod CIDRs", 15, || {
-        !cidr("quiet").is_empty() && !cidr("alive").is_empty()
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut spec = NodeSpec::new("sim", 2);
+    spec.lease_interval = Some(Duration::from_millis(500));
+    let nodes = rt
+        .block_on(async { SimNodes::start(s.client().await, spec).await })
+        .expect("simulated nodes");
+    let (quiet, alive) = ("sim-0", "sim-1");
+    let soon = "[{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 2}]";
+    let forever = "[{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute}]";
+    s.ok_stdin(&["apply", "-f", "-"], &pod("leaves-soon", quiet, soon));
+    s.ok_stdin(&["apply", "-f", "-"], &pod("stays", quiet, forever));
+    s.ok_stdin(&["apply", "-f", "-"], &pod("elsewhere", alive, "[]"));
+    let ready = |n: &str| s.jsonpath(&["node", n], "{.status.conditions[?(@.type==\"Ready\")].status}");
+    let taints = |n: &str| s.jsonpath(&["node", n], "{.spec.taints}");
+    s.eventually("both nodes Ready and untainted", 15, || {
+        ready(quiet) == "True" && ready(alive) == "True" && taints(quiet).is_empty() && taints(alive).is_empty()
     });
-    let (a, b) = (cidr("quiet"), cidr("alive"));
-    assert_ne!(a, b);
-    assert!(a.starts_with("10.244.") && a.ends_with(".0/24"), "{a}");
 
-    // Ready nodes lose the not-ready taint they were registered with.
-    let taints = |n: &str| s.ok(&["get", "node", n, "-o", "jsonpath={.spec.taints}"]);
-    s.eventually("ready nodes untainted", 15, || {
-        taints("quiet").is_empty() && taints("alive").is_empty()
+    nodes.stop_node(quiet);
+    s.eventually("the silent node goes Unknown", 30, || ready(quiet) == "Unknown");
+    let message = s.jsonpath(&["node", quiet], "{.status.conditions[?(@.type==\"Ready\")].message}");
+    assert_eq!(message, "Kubelet stopped posting node status.");
+    s.eventually("unreachable NoExecute taint", 15, || {
+        taints(quiet).contains("node.kubernetes.io/unreachable") && taints(quiet).contains("NoExecute")
     });
-
-    // "alive" keeps posting status; "quiet" does not.
-    let stop = Arc::new(AtomicBool::new(false));
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            while !stop.load(Ordering::Relaxed) {
-                heartbeat(&s, "alive");
-                std::thread::sleep(std::time::Duration::from_millis(700));
-            }
-        });
-        let soon = "[{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 2}]";
-        let forever = "[{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute}]";
-        s.ok_stdin(&["apply", "-f", "-"], &pod("leaves-soon", "quiet", soon));
-        s.ok_stdin(&["apply", "-f", "-"], &pod("stays", "quiet", forever));
-        s.ok_stdin(&["apply", "-f", "-"], &pod("elsewhere", "alive", "[]"));
-        let ready = |n: &str| {
-            s.ok(&[
-                "get",
-                "node",
-                n,
-                "-o",
-                "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
-            ])
-        };
-        s.eventually("quiet goes Unknown", 20, || ready("quiet") == "Unknown");
-        let reason = s.ok(&[
-            "get",
-            "node",
-            "quiet",
-            "-o",
-            "jsonpath={.status.conditions[?(@.type==\"Ready\")].message}",
-        ]);
-        assert_eq!(reason, "Kubelet stopped posting node status.");
-        s.eventually("unreachable NoExecute taint", 15, || {
-            taints("quiet").contains("node.kubernetes.io/unreachable") && taints("quiet").contains("NoExecute")
-        });
-        let deleting = |p: &str| s.ok(&["get", "pod", p, "-o", "jsonpath={.metadata.deletionTimestamp}"]);
-        s.eventually("the pod tolerating 2s evicted", 20, || {
-            !deleting("leaves-soon").is_empty()
-        });
-        let cond = s.ok(&[
-            "get",
-            "pod",
-            "leaves-soon",
-            "-o",
-            "jsonpath={.status.conditions[?(@.type==\"DisruptionTarget\")].reason}",
-        ]);
-        assert_eq!(cond, "DeletionByTaintManager");
+    let evicted = || {
         let events = s.ok(&["get", "events", "--field-selector", "reason=TaintManagerEviction"]);
-        assert!(
-            events.contains("Marking for deletion Pod default/leaves-soon"),
-            "{events}"
-        );
-        std::thread::sleep(std::time::Duration::from_secs(2));
-        assert!(deleting("stays").is_empty(), "a pod tolerating the taint forever stays");
-        assert!(deleting("elsewhere").is_empty());
-        assert_eq!(ready("alive"), "True");
-        assert!(taints("alive").is_empty(), "{}", taints("alive"));
-        stop.store(true, Ordering::Relaxed);
-    });
+        events.contains("Marking for deletion Pod default/leaves-soon")
+    };
+    s.eventually("the pod tolerating 2s evicted", 20, evicted);
+    let gone_or_going = s.jsonpath(&["pod", "leaves-soon"], "{.metadata.deletionTimestamp}");
+    let exists = s.kubectl(&["get", "pod", "leaves-soon"]).status.success();
+    assert!(!exists || !gone_or_going.is_empty());
+    std::thread::sleep(Duration::from_secs(2));
+    let deleting = |p: &str| s.jsonpath(&["pod", p], "{.metadata.deletionTimestamp}");
+    assert!(s.kubectl(&["get", "pod", "stays"]).status.success());
+    assert!(deleting("stays").is_empty(), "a pod tolerating the taint forever stays");
+    assert!(deleting("elsewhere").is_empty());
+    assert_eq!(ready(alive), "True");
+    assert!(taints(alive).is_empty(), "{}", taints(alive));
+    drop(nodes);
 }

@@ -3,17 +3,7 @@
 //! each controller acting as its own service account. The tests play the kubelet by writing
 //! pod status (IPs and readiness) themselves.
 
-use super::workloads::{rbac_server, with_own_credentials};
 use e2e::{ApiServer, make_pods_ready};
-
-fn get(s: &ApiServer, what: &[&str], path: &str) -> String {
-    let mut args = vec!["get"];
-    args.extend_from_slice(what);
-    let expr = format!("jsonpath={path}");
-    args.extend(["-o", expr.as_str()]);
-    let out = s.kubectl(&args);
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// Reports a pod running with `ip`, ready or not, as its kubelet would.
 fn report(s: &ApiServer, pod: &str, ip: &str, ready: bool) {
@@ -63,8 +53,7 @@ spec: {nodeName: n1, containers: [{name: c, image: nginx, ports: [{name: http, c
 
 /// `ip=ready` for each endpoint of the service's controller-managed slices, sorted.
 fn slice_endpoints(s: &ApiServer) -> Vec<String> {
-    let out = get(
-        s,
+    let out = s.jsonpath(
         &[
             "endpointslices",
             "-l",
@@ -79,34 +68,33 @@ fn slice_endpoints(s: &ApiServer) -> Vec<String> {
 
 #[test]
 fn endpoints_and_slices_follow_ready_pods() {
-    let s = rbac_server();
-    let _kcm = with_own_credentials(&s, "endpoint,endpointslice");
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("endpoint,endpointslice", &[]);
     s.ok_stdin(&["apply", "-f", "-"], BACKENDS);
     report(&s, "web-a", "10.244.0.1", true);
     report(&s, "web-b", "10.244.0.2", true);
     report(&s, "web-c", "10.244.0.3", false);
 
-    let ready = || get(&s, &["endpoints", "web"], "{.subsets[*].addresses[*].ip}");
-    let not_ready = || get(&s, &["endpoints", "web"], "{.subsets[*].notReadyAddresses[*].ip}");
+    let ready = || s.jsonpath(&["endpoints", "web"], "{.subsets[*].addresses[*].ip}");
+    let not_ready = || s.jsonpath(&["endpoints", "web"], "{.subsets[*].notReadyAddresses[*].ip}");
     s.eventually("ready pods in addresses, the other in notReadyAddresses", 20, || {
         ready() == "10.244.0.1 10.244.0.2" && not_ready() == "10.244.0.3"
     });
-    assert_eq!(get(&s, &["endpoints", "web"], "{.subsets[0].ports[0].port}"), "8080");
-    assert_eq!(get(&s, &["endpoints", "web"], "{.subsets[0].ports[0].name}"), "http");
-    let labels = get(&s, &["endpoints", "web"], "{.metadata.labels}");
+    assert_eq!(s.jsonpath(&["endpoints", "web"], "{.subsets[0].ports[0].port}"), "8080");
+    assert_eq!(s.jsonpath(&["endpoints", "web"], "{.subsets[0].ports[0].name}"), "http");
+    let labels = s.jsonpath(&["endpoints", "web"], "{.metadata.labels}");
     assert!(labels.contains(r#""tier":"front""#), "{labels}");
     assert!(
         labels.contains(r#""endpoints.kubernetes.io/managed-by":"endpoint-controller""#),
         "{labels}"
     );
-    let target = get(&s, &["endpoints", "web"], "{.subsets[0].addresses[0].targetRef.name}");
+    let target = s.jsonpath(&["endpoints", "web"], "{.subsets[0].addresses[0].targetRef.name}");
     assert_eq!(target, "web-a");
     assert_eq!(
-        get(&s, &["endpoints", "web"], "{.subsets[0].addresses[0].nodeName}"),
+        s.jsonpath(&["endpoints", "web"], "{.subsets[0].addresses[0].nodeName}"),
         "n1"
     );
-    let trigger = get(
-        &s,
+    let trigger = s.jsonpath(
         &["endpoints", "web"],
         r"{.metadata.annotations.endpoints\.kubernetes\.io/last-change-trigger-time}",
     );
@@ -121,23 +109,23 @@ fn endpoints_and_slices_follow_ready_pods() {
             ]
     });
     let slice = ["endpointslices", "-l", "kubernetes.io/service-name=web"];
-    assert_eq!(get(&s, &slice, "{.items[0].addressType}"), "IPv4");
-    assert_eq!(get(&s, &slice, "{.items[0].metadata.generateName}"), "web-");
+    assert_eq!(s.jsonpath(&slice, "{.items[0].addressType}"), "IPv4");
+    assert_eq!(s.jsonpath(&slice, "{.items[0].metadata.generateName}"), "web-");
     assert_eq!(
-        get(&s, &slice, "{.items[0].metadata.ownerReferences[0].kind}"),
+        s.jsonpath(&slice, "{.items[0].metadata.ownerReferences[0].kind}"),
         "Service"
     );
-    assert_eq!(get(&s, &slice, "{.items[0].metadata.labels.tier}"), "front");
-    assert_eq!(get(&s, &slice, "{.items[0].endpoints[0].zone}"), "zone-a");
-    assert_eq!(get(&s, &slice, "{.items[0].endpoints[0].nodeName}"), "n1");
-    assert_eq!(get(&s, &slice, "{.items[0].endpoints[0].targetRef.kind}"), "Pod");
-    assert_eq!(get(&s, &slice, "{.items[0].ports[0].port}"), "8080");
+    assert_eq!(s.jsonpath(&slice, "{.items[0].metadata.labels.tier}"), "front");
+    assert_eq!(s.jsonpath(&slice, "{.items[0].endpoints[0].zone}"), "zone-a");
+    assert_eq!(s.jsonpath(&slice, "{.items[0].endpoints[0].nodeName}"), "n1");
+    assert_eq!(s.jsonpath(&slice, "{.items[0].endpoints[0].targetRef.kind}"), "Pod");
+    assert_eq!(s.jsonpath(&slice, "{.items[0].ports[0].port}"), "8080");
 
     // Settled: neither object is rewritten while nothing changes.
     let versions = || {
         (
-            get(&s, &["endpoints", "web"], "{.metadata.resourceVersion}"),
-            get(&s, &slice, "{.items[*].metadata.resourceVersion}"),
+            s.jsonpath(&["endpoints", "web"], "{.metadata.resourceVersion}"),
+            s.jsonpath(&slice, "{.items[*].metadata.resourceVersion}"),
         )
     };
     let before = versions();
@@ -199,8 +187,8 @@ subsets:
 
 #[test]
 fn custom_endpoints_are_mirrored_into_slices() {
-    let s = rbac_server();
-    let _kcm = with_own_credentials(&s, "endpoint,endpointslicemirroring");
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("endpoint,endpointslicemirroring", &[]);
     s.ok_stdin(&["apply", "-f", "-"], EXTERNAL);
     let mirrored = [
         "endpointslices",
@@ -208,8 +196,7 @@ fn custom_endpoints_are_mirrored_into_slices() {
         "kubernetes.io/service-name=db,endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io",
     ];
     let endpoints = || {
-        get(
-            &s,
+        s.jsonpath(
             &mirrored,
             r#"{range .items[*].endpoints[*]}{.addresses[0]}={.conditions.ready} {end}"#,
         )
@@ -217,16 +204,16 @@ fn custom_endpoints_are_mirrored_into_slices() {
     s.eventually("the Endpoints mirrored", 20, || {
         endpoints() == "192.168.1.10=true 192.168.1.11=false "
     });
-    assert_eq!(get(&s, &mirrored, "{.items[0].ports[0].port}"), "5432");
-    assert_eq!(get(&s, &mirrored, "{.items[0].metadata.labels.team}"), "data");
-    assert_eq!(get(&s, &mirrored, "{.items[0].metadata.annotations.owner}"), "dba");
+    assert_eq!(s.jsonpath(&mirrored, "{.items[0].ports[0].port}"), "5432");
+    assert_eq!(s.jsonpath(&mirrored, "{.items[0].metadata.labels.team}"), "data");
+    assert_eq!(s.jsonpath(&mirrored, "{.items[0].metadata.annotations.owner}"), "dba");
     assert_eq!(
-        get(&s, &mirrored, "{.items[0].metadata.ownerReferences[0].kind}"),
+        s.jsonpath(&mirrored, "{.items[0].metadata.ownerReferences[0].kind}"),
         "Endpoints"
     );
     // The endpoints controller leaves Endpoints of a selector-less service alone.
     assert_eq!(
-        get(&s, &["endpoints", "db"], "{.subsets[0].addresses[0].ip}"),
+        s.jsonpath(&["endpoints", "db"], "{.subsets[0].addresses[0].ip}"),
         "192.168.1.10"
     );
 
@@ -242,9 +229,7 @@ fn custom_endpoints_are_mirrored_into_slices() {
     s.eventually("the new address mirrored", 20, || {
         endpoints() == "192.168.1.10=true 192.168.1.11=false 192.168.1.12=true "
     });
-    let kubernetes = get(
-        &s,
-        &[
+    let kubernetes = s.jsonpath(&[
             "endpointslices",
             "-l",
             "kubernetes.io/service-name=kubernetes,endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io",
@@ -256,7 +241,7 @@ fn custom_endpoints_are_mirrored_into_slices() {
     // Without Endpoints, no mirror.
     s.ok(&["delete", "endpoints", "db"]);
     s.eventually("the mirrored slice deleted", 20, || {
-        get(&s, &mirrored, "{.items[*].metadata.name}").is_empty()
+        s.jsonpath(&mirrored, "{.items[*].metadata.name}").is_empty()
     });
 }
 
@@ -280,15 +265,14 @@ spec:
 
 #[test]
 fn disruption_budget_status_guards_evictions() {
-    let s = rbac_server();
-    let _kcm = with_own_credentials(&s, "replicaset,disruption");
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("replicaset,disruption", &[]);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let client = rt.block_on(s.client());
     let kubelet = rt.spawn(make_pods_ready(client.clone()));
     s.ok_stdin(&["apply", "-f", "-"], GUARDED);
     let status = || {
-        get(
-            &s,
+        s.jsonpath(
             &["pdb", "guarded"],
             "{.status.expectedPods}/{.status.desiredHealthy}/{.status.currentHealthy}/{.status.disruptionsAllowed}",
         )
@@ -297,9 +281,8 @@ fn disruption_budget_status_guards_evictions() {
     s.eventually("3 expected, 2 desired, 3 healthy, 1 allowed", 30, || {
         status() == "3/2/3/1"
     });
-    assert_eq!(get(&s, &["pdb", "guarded"], "{.status.observedGeneration}"), "1");
-    let condition = get(
-        &s,
+    assert_eq!(s.jsonpath(&["pdb", "guarded"], "{.status.observedGeneration}"), "1");
+    let condition = s.jsonpath(
         &["pdb", "guarded"],
         r#"{.status.conditions[?(@.type=="DisruptionAllowed")].reason}"#,
     );
@@ -311,7 +294,8 @@ fn disruption_budget_status_guards_evictions() {
     );
 
     // As `kubectl drain` does: evict through the API; the second eviction finds no budget left.
-    let pods: Vec<String> = get(&s, &["pods", "-l", "app=guarded"], "{.items[*].metadata.name}")
+    let pods: Vec<String> = s
+        .jsonpath(&["pods", "-l", "app=guarded"], "{.items[*].metadata.name}")
         .split_whitespace()
         .map(String::from)
         .collect();
@@ -328,8 +312,7 @@ fn disruption_budget_status_guards_evictions() {
     assert_eq!(code, 429, "{body}");
     assert!(body.contains("disruption budget"), "{body}");
     s.eventually("the evicted pod replaced, not ready yet", 30, || status() == "3/2/2/0");
-    let reason = get(
-        &s,
+    let reason = s.jsonpath(
         &["pdb", "guarded"],
         r#"{.status.conditions[?(@.type=="DisruptionAllowed")].reason}"#,
     );
@@ -339,7 +322,7 @@ fn disruption_budget_status_guards_evictions() {
     rt.spawn(make_pods_ready(client));
     s.eventually("budget restored", 30, || status() == "3/2/3/1");
     s.eventually("disruptedPods cleared", 10, || {
-        get(&s, &["pdb", "guarded"], "{.status.disruptedPods}").is_empty()
+        s.jsonpath(&["pdb", "guarded"], "{.status.disruptedPods}").is_empty()
     });
     let (code, body) = evict(&pods[1]);
     assert_eq!(code, 201, "allowed again once the budget recovered: {body}");
@@ -362,20 +345,20 @@ spec:
 
 #[test]
 fn resource_quota_usage_follows_creations_and_deletions() {
-    let s = rbac_server();
-    let _kcm = with_own_credentials(&s, "resourcequota");
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("resourcequota", &[]);
     s.ok(&["run", "idle", "--image=nginx"]);
     s.ok_stdin(&["apply", "-f", "-"], QUOTA);
     s.ok_stdin(&["apply", "-f", "-"], BEST_EFFORT);
     let used = |q: &str, r: &str| {
-        let all = get(&s, &["quota", q], "{.status.used}");
+        let all = s.jsonpath(&["quota", q], "{.status.used}");
         let all: serde_json::Value = serde_json::from_str(&all).unwrap_or_default();
         all[r].as_str().unwrap_or_default().to_string()
     };
     s.eventually("status filled in", 20, || {
         used("q", "pods") == "1" && used("q", "count/deployments.apps") == "0" && used("q", "configmaps") == "0"
     });
-    assert_eq!(get(&s, &["quota", "q"], "{.status.hard.pods}"), "5");
+    assert_eq!(s.jsonpath(&["quota", "q"], "{.status.hard.pods}"), "5");
     assert_eq!(
         used("best-effort", "pods"),
         "1",

@@ -2,7 +2,6 @@
 //! as its own service account. The tests create the Nodes and play the scheduler and kubelet
 //! (`make_pods_ready`).
 
-use super::workloads::{rbac_server, with_own_credentials};
 use e2e::{ApiServer, make_pods_ready};
 use std::sync::{Arc, Mutex};
 
@@ -64,8 +63,8 @@ spec:
 
 #[test]
 fn daemonset_runs_one_pod_per_eligible_node() {
-    let s = rbac_server();
-    let _kcm = with_own_credentials(&s, "daemonset");
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("daemonset", &[]);
     for n in ["n1", "n2", "n3"] {
         add_node(&s, n, "");
     }
@@ -238,8 +237,8 @@ fn web_images(s: &ApiServer) -> Vec<String> {
 
 #[test]
 fn statefulset_orders_pods_and_rolls_out_above_the_partition() {
-    let s = rbac_server();
-    let _kcm = with_own_credentials(&s, "statefulset");
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("statefulset", &[]);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let client = rt.block_on(s.client());
     let log = Arc::new(Mutex::new(Vec::new()));

@@ -1,23 +1,7 @@
 //! Workload controllers of kube-controller-manager against a real API server with RBAC on,
 //! each controller acting as its own `system:controller:*` service account.
 
-use e2e::{ADMIN_TOKEN, ApiServer, Component, Store};
-
-pub(crate) fn rbac_server() -> ApiServer {
-    ApiServer::start_with(
-        Store::Embedded,
-        &[
-            "--disable-admission-plugins",
-            "ServiceAccount",
-            "--authorization-mode",
-            "Node,RBAC",
-        ],
-    )
-}
-
-pub(crate) fn with_own_credentials(s: &ApiServer, controllers: &str) -> Component {
-    s.controller_manager(&["--use-service-account-credentials", "--controllers", controllers])
-}
+use e2e::{ADMIN_TOKEN, ApiServer};
 
 fn pods(s: &ApiServer, selector: &str) -> Vec<String> {
     let out = s.ok(&[
@@ -44,8 +28,8 @@ spec:
 
 #[test]
 fn replicaset_keeps_its_replicas() {
-    let s = rbac_server();
-    let kcm = with_own_credentials(&s, "replicaset,replicationcontroller,serviceaccount");
+    let s = ApiServer::start_rbac();
+    let kcm = s.controllers("replicaset,replicationcontroller,serviceaccount", &[]);
     s.ok_stdin(&["apply", "-f", "-"], REPLICASET);
     s.eventually("3 pods", 20, || pods(&s, "app=web").len() == 3);
     s.eventually("status.replicas 3", 10, || {
@@ -236,8 +220,8 @@ spec:
 
 #[test]
 fn deployment_rolls_out_within_surge_and_unavailability_and_undoes() {
-    let s = rbac_server();
-    let _kcm = with_own_credentials(&s, "deployment,replicaset");
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("deployment,replicaset", &[]);
     let cluster = s.simulated_cluster(3);
     let rt = &cluster.runtime;
     let client = rt.block_on(s.client());
@@ -324,8 +308,8 @@ fn deployment_rolls_out_within_surge_and_unavailability_and_undoes() {
 
 #[test]
 fn recreate_and_paused_deployments() {
-    let s = rbac_server();
-    let _kcm = with_own_credentials(&s, "deployment,replicaset");
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("deployment,replicaset", &[]);
     let _cluster = s.simulated_cluster(2);
     let recreate = DEPLOYMENT.replace(
         "{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}",
@@ -389,8 +373,8 @@ fn recreate_and_paused_deployments() {
 
 #[test]
 fn garbage_collection_follows_the_propagation_policy() {
-    let s = rbac_server();
-    let _kcm = with_own_credentials(&s, "deployment,replicaset,garbagecollector");
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("deployment,replicaset,garbagecollector", &[]);
     let count = |what: &str| s.ok(&["get", what, "-l", "app=web", "-o", "name"]).lines().count();
     let small = DEPLOYMENT.replace("replicas: 5", "replicas: 2");
 

@@ -169,6 +169,14 @@ where
         handlers.push(Box::new(handler));
     }
 
+    /// Queues the key of every object that is added, changed or deleted: the handler of a
+    /// controller's primary resource.
+    pub fn queue_keys(&self, queue: Arc<crate::queue::Queue<String>>) {
+        self.on_change(move |c| match c {
+            Change::Added(o) | Change::Updated { new: o, .. } | Change::Deleted(o) => queue.add(key_of(o.as_ref())),
+        });
+    }
+
     /// Waits until the first full list has been received.
     pub async fn synced(&self) {
         let mut rx = self.inner.synced.subscribe();

@@ -157,7 +157,7 @@ where
                             Some(kube::Error::Api(s)) => s.message.clone(),
                             _ => format!("{e:#}"),
                         };
-                        tracing::info!(controller = name, %key, %error, "sync failed, retrying");
+                        tracing::info!(queue = name, %key, %error, "sync failed, retrying");
                         queue.add_rate_limited(key.clone());
                     }
                 }

@@ -5,7 +5,7 @@
 //! certificate controllers share: reading a PKCS#10 request and upstream's checks of kubelet requests.
 
 use super::Ctx;
-use crate::informer::{Change, Informer};
+use crate::informer::Informer;
 use crate::queue::{Queue, run_workers};
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec};
 use k8s_openapi::api::certificates::v1::{CertificateSigningRequest, CertificateSigningRequestCondition};
@@ -215,14 +215,9 @@ const RECOGNIZERS: &[Recognizer] = &[
 pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
     let csrs = ctx.informers.get::<CertificateSigningRequest>();
     let queue = Queue::<String>::new();
-    let q = queue.clone();
-    csrs.on_change(move |c| match c {
-        Change::Added(csr) | Change::Updated { new: csr, .. } | Change::Deleted(csr) => {
-            q.add(csr.metadata.name.clone().unwrap_or_default())
-        }
-    });
+    csrs.queue_keys(queue.clone());
     csrs.synced().await;
-    run_workers("csrapproving", queue, 5, move |name: String| {
+    run_workers("certificate", queue, 5, move |name: String| {
         let (ctx, csrs) = (ctx.clone(), csrs.clone());
         async move { sync(&ctx, &csrs, &name).await }
     })

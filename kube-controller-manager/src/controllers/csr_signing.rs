@@ -14,7 +14,7 @@ use super::csr_approving::{
     has_certificate, has_true_condition, is_approved, parse_request, usages, validate_kubelet_client,
     validate_kubelet_serving,
 };
-use crate::informer::{Change, Informer};
+use crate::informer::Informer;
 use crate::queue::{Queue, run_workers};
 use base64::Engine;
 use jiff::{SignedDuration, Timestamp};
@@ -486,14 +486,9 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
     ca.current()?;
     let csrs = ctx.informers.get::<CertificateSigningRequest>();
     let queue = Queue::<String>::new();
-    let q = queue.clone();
-    csrs.on_change(move |c| match c {
-        Change::Added(csr) | Change::Updated { new: csr, .. } | Change::Deleted(csr) => {
-            q.add(csr.metadata.name.clone().unwrap_or_default())
-        }
-    });
+    csrs.queue_keys(queue.clone());
     csrs.synced().await;
-    run_workers("csrsigning", queue, 5, move |name: String| {
+    run_workers("certificate", queue, 5, move |name: String| {
         let (ctx, csrs, ca) = (ctx.clone(), csrs.clone(), ca.clone());
         async move { sync(&ctx, &csrs, &ca, &name).await }
     })

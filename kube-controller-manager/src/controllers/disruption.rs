@@ -51,10 +51,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
         queue: Queue::new(),
         stale_pods: Queue::new(),
     });
-    let q = c.queue.clone();
-    c.pdbs.on_change(move |change| match change {
-        Change::Added(p) | Change::Updated { new: p, .. } | Change::Deleted(p) => q.add(key_of(p.as_ref())),
-    });
+    c.pdbs.queue_keys(c.queue.clone());
     let handler = c.clone();
     c.pods.on_change(move |change| {
         let pod = match change {
@@ -78,16 +75,11 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
     c.deployments.synced().await;
     c.statefulsets.synced().await;
     let stale = c.clone();
-    tokio::spawn(run_workers(
-        "disruption-stale-pod-controller",
-        c.stale_pods.clone(),
-        1,
-        move |key| {
-            let c = stale.clone();
-            async move { c.sync_stale_pod(&key).await }
-        },
-    ));
-    run_workers("disruption-controller", c.queue.clone(), 1, move |key: String| {
+    tokio::spawn(run_workers("disruption_recheck", c.stale_pods.clone(), 1, move |key| {
+        let c = stale.clone();
+        async move { c.sync_stale_pod(&key).await }
+    }));
+    run_workers("disruption", c.queue.clone(), 1, move |key: String| {
         let c = c.clone();
         async move { c.sync(&key).await }
     })

@@ -52,10 +52,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
         triggers: TriggerTimeTracker::default(),
         stale: Mutex::default(),
     });
-    let q = queue.clone();
-    services.on_change(move |change| match change {
-        Change::Added(s) | Change::Updated { new: s, .. } | Change::Deleted(s) => q.add(key_of(s.as_ref())),
-    });
+    services.queue_keys(queue.clone());
     let (q, svcs) = (queue.clone(), services.clone());
     pods.on_change(move |change| {
         let keys = match change {
@@ -85,7 +82,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
         }
     }
     let workers = ctx.opts.concurrent_endpoint_syncs;
-    run_workers("endpoints-controller", queue, workers, move |key: String| {
+    run_workers("endpoint", queue, workers, move |key: String| {
         let c = c.clone();
         async move { c.sync(&key).await }
     })

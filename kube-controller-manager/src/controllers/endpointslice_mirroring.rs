@@ -102,15 +102,10 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
     endpoints.synced().await;
     slices.synced().await;
     let workers = ctx.opts.concurrent_service_endpoint_syncs;
-    run_workers(
-        "endpointslice-mirroring-controller",
-        queue,
-        workers,
-        move |key: String| {
-            let c = c.clone();
-            async move { c.sync(&key).await }
-        },
-    )
+    run_workers("endpoint_slice_mirroring", queue, workers, move |key: String| {
+        let c = c.clone();
+        async move { c.sync(&key).await }
+    })
     .await;
     Ok(())
 }

@@ -86,7 +86,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
     });
     let workers = ctx.opts.concurrent_gc_syncs;
     run_workers(
-        "garbage-collector-controller",
+        "garbage_collector_attempt_to_delete",
         c.queue.clone(),
         workers,
         move |task: String| {

@@ -104,22 +104,17 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
     });
     let again = queue.clone();
     let workers = ctx.opts.concurrent_horizontal_pod_autoscaler_syncs;
-    run_workers(
-        "horizontal-pod-autoscaler-controller",
-        queue,
-        workers,
-        move |key: String| {
-            let (c, hpas, pods_informer, again) = (c.clone(), hpas.clone(), pods_informer.clone(), again.clone());
-            async move {
-                let Some(hpa) = hpas.get(&key) else {
-                    c.recommendations.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
-                    return Ok(());
-                };
-                again.add_after(key.clone(), SYNC_PERIOD);
-                c.reconcile(&key, &hpa, &pods_informer).await
-            }
-        },
-    )
+    run_workers("horizontalpodautoscaler", queue, workers, move |key: String| {
+        let (c, hpas, pods_informer, again) = (c.clone(), hpas.clone(), pods_informer.clone(), again.clone());
+        async move {
+            let Some(hpa) = hpas.get(&key) else {
+                c.recommendations.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
+                return Ok(());
+            };
+            again.add_after(key.clone(), SYNC_PERIOD);
+            c.reconcile(&key, &hpa, &pods_informer).await
+        }
+    })
     .await;
     Ok(())
 }

@@ -76,7 +76,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
     namespaces.synced().await;
     let workers = ctx.opts.concurrent_namespace_syncs;
     let again = queue.clone();
-    run_workers("namespace-controller", queue, workers, move |name: String| {
+    run_workers("namespace", queue, workers, move |name: String| {
         let (ctx, namespaces, again) = (ctx.clone(), namespaces.clone(), again.clone());
         async move {
             let Some(ns) = namespaces.get(&name) else { return Ok(()) };

@@ -7,7 +7,7 @@
 use super::Ctx;
 use crate::events::{NORMAL, WARNING};
 use crate::expectations::Expectations;
-use crate::informer::{Change, Informer, key_of, split_key};
+use crate::informer::{Informer, key_of, split_key};
 use crate::owners::{Owner, claim, route_pod_changes};
 use crate::pods;
 use crate::queue::{Queue, run_workers};
@@ -37,7 +37,8 @@ pub trait Replicated:
 {
     const API_VERSION: &'static str;
     const KIND: &'static str;
-    const CONTROLLER: &'static str;
+    /// Its work queue's name, as upstream's metrics label it.
+    const QUEUE: &'static str;
     fn selector(&self) -> Option<Selector>;
     fn replicas(&self) -> i32;
     fn min_ready_seconds(&self) -> i32;
@@ -118,7 +119,7 @@ macro_rules! replicated_spec {
 impl Replicated for ReplicaSet {
     const API_VERSION: &'static str = "apps/v1";
     const KIND: &'static str = "ReplicaSet";
-    const CONTROLLER: &'static str = "replicaset-controller";
+    const QUEUE: &'static str = "replicaset";
     fn selector(&self) -> Option<Selector> {
         pods::selector(self.spec.as_ref().map(|s| &s.selector))
     }
@@ -128,7 +129,7 @@ impl Replicated for ReplicaSet {
 impl Replicated for ReplicationController {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "ReplicationController";
-    const CONTROLLER: &'static str = "replicationcontroller-controller";
+    const QUEUE: &'static str = "replicationmanager";
     /// A plain label map: every pair must match (an empty one matches nothing here).
     fn selector(&self) -> Option<Selector> {
         let map = self.spec.as_ref()?.selector.clone()?;
@@ -165,17 +166,14 @@ async fn run_kind<K: Replicated>(ctx: Ctx, workers: usize) -> anyhow::Result<()>
         expectations: Arc::default(),
         queue: Queue::new(),
     });
-    let q = c.queue.clone();
-    sets.on_change(move |change| match change {
-        Change::Added(rs) | Change::Updated { new: rs, .. } | Change::Deleted(rs) => q.add(key_of(rs.as_ref())),
-    });
+    sets.queue_keys(c.queue.clone());
     let finder = sets.clone();
     route_pod_changes(&pods, K::KIND, c.expectations.clone(), c.queue.clone(), move |pod| {
         selecting(&finder, pod)
     });
     sets.synced().await;
     pods.synced().await;
-    run_workers(K::CONTROLLER, c.queue.clone(), workers, move |key: String| {
+    run_workers(K::QUEUE, c.queue.clone(), workers, move |key: String| {
         let c = c.clone();
         async move { c.sync(&key).await }
     })

@@ -157,7 +157,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
         }
     });
     let workers = ctx.opts.concurrent_resource_quota_syncs;
-    run_workers("resourcequota-controller", queue, workers, move |key: String| {
+    run_workers("resourcequota_primary", queue, workers, move |key: String| {
         let c = c.clone();
         async move { c.sync(&key).await }
     })

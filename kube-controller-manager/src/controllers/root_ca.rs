@@ -46,7 +46,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
     });
     namespaces.synced().await;
     maps.synced().await;
-    run_workers("root-ca-cert-publisher", queue, 1, move |ns: String| {
+    run_workers("root_ca_cert_publisher", queue, 1, move |ns: String| {
         let (ctx, namespaces, maps, ca) = (ctx.clone(), namespaces.clone(), maps.clone(), ca.clone());
         async move {
             if namespaces

@@ -27,7 +27,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
     });
     namespaces.synced().await;
     accounts.synced().await;
-    run_workers("serviceaccount-controller", queue, 1, move |ns: String| {
+    run_workers("serviceaccount", queue, 1, move |ns: String| {
         let (ctx, namespaces, accounts) = (ctx.clone(), namespaces.clone(), accounts.clone());
         async move {
             let active = namespaces

@@ -134,7 +134,7 @@ spec:
     let metrics = get("/metrics", Some(ADMIN_TOKEN));
     assert!(metrics.ends_with("200"), "{metrics}");
     assert!(
-        metrics.contains("workqueue_adds_total{name=\"replicaset-controller\"}"),
+        metrics.contains("workqueue_adds_total{name=\"replicaset\"}"),
         "{metrics}"
     );
     assert!(

@@ -38,10 +38,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
         queue: Queue::new(),
         ctx: ctx.clone(),
     });
-    let q = c.queue.clone();
-    c.deployments.on_change(move |change| match change {
-        Change::Added(d) | Change::Updated { new: d, .. } | Change::Deleted(d) => q.add(key_of(d.as_ref())),
-    });
+    c.deployments.queue_keys(c.queue.clone());
     let (q, finder) = (c.queue.clone(), c.deployments.clone());
     c.sets.on_change(move |change| {
         let (old, new) = match change {
@@ -77,7 +74,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
     c.sets.synced().await;
     c.pods.synced().await;
     run_workers(
-        "deployment-controller",
+        "deployment",
         c.queue.clone(),
         ctx.opts.concurrent_deployment_syncs,
         move |key: String| {

@@ -9,7 +9,7 @@ pub mod util;
 
 use super::Ctx;
 use crate::events::WARNING;
-use crate::informer::{Change, Informer, key_of, split_key};
+use crate::informer::{Change, Informer, split_key};
 use crate::queue::{Queue, run_workers};
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -50,10 +50,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
         triggers: TriggerTimeTracker::default(),
         tracker: tracker.clone(),
     });
-    let q = queue.clone();
-    services.on_change(move |change| match change {
-        Change::Added(s) | Change::Updated { new: s, .. } | Change::Deleted(s) => q.add(key_of(s.as_ref())),
-    });
+    services.queue_keys(queue.clone());
     let (q, svcs) = (queue.clone(), services.clone());
     pods.on_change(move |change| {
         let keys = match change {
@@ -69,7 +66,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
     nodes.synced().await;
     slices.synced().await;
     let workers = ctx.opts.concurrent_service_endpoint_syncs;
-    run_workers("endpointslice-controller", queue, workers, move |key: String| {
+    run_workers("endpoint_slice", queue, workers, move |key: String| {
         let c = c.clone();
         async move { c.sync(&key).await }
     })

@@ -42,10 +42,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
         queue: Queue::new(),
         ctx: ctx.clone(),
     });
-    let q = c.queue.clone();
-    c.sets.on_change(move |change| match change {
-        Change::Added(s) | Change::Updated { new: s, .. } | Change::Deleted(s) => q.add(key_of(s.as_ref())),
-    });
+    c.sets.queue_keys(c.queue.clone());
     let finder = c.sets.clone();
     // The set acts on what it sees, not on what it asked for: nothing to expect.
     route_pod_changes(

@@ -424,3 +424,37 @@ metadata:
         !s.kubectl(&["get", "cm", "dangling"]).status.success()
     });
 }
+
+#[test]
+fn a_stuck_rollout_exceeds_its_progress_deadline() {
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("deployment,replicaset", &[]);
+    // No nodes: the pods never become available.
+    let stuck = DEPLOYMENT.replace("  replicas: 5\n", "  replicas: 2\n  progressDeadlineSeconds: 2\n");
+    s.ok_stdin(&["apply", "-f", "-"], &stuck);
+    let reason = || {
+        s.jsonpath(
+            &["deploy", "web"],
+            "{.status.conditions[?(@.type==\"Progressing\")].reason}",
+        )
+    };
+    s.eventually("ProgressDeadlineExceeded", 30, || {
+        reason() == "ProgressDeadlineExceeded"
+    });
+    let status = s.jsonpath(
+        &["deploy", "web"],
+        "{.status.conditions[?(@.type==\"Progressing\")].status}",
+    );
+    assert_eq!(status, "False");
+    let available = s.jsonpath(
+        &["deploy", "web"],
+        "{.status.conditions[?(@.type==\"Available\")].status}",
+    );
+    assert_eq!(available, "False");
+    let out = s.kubectl(&["rollout", "status", "deployment/web", "--timeout=20s"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("exceeded its progress deadline"),
+        "{err}"
+    );
+}

@@ -41,8 +41,39 @@ pub async fn evict(api: &Api, store: &Store, ctx: Ctx) -> ApiResult<Response<Bod
     if !ignores_budgets(&pod) {
         charge_budget(api, &ns, &name, &pod, ctx.dry_run()).await?;
     }
+    if !ctx.dry_run() {
+        mark_disruption_target(store, &ns, &name).await?;
+    }
     store.delete(Some(&ns), &name, &opts).await?;
     Ok(respond_value(201, &created_status(), ctx.output.encoding))
+}
+
+/// The pod records why it goes: the DisruptionTarget condition, as upstream sets it before an
+/// eviction's delete.
+async fn mark_disruption_target(store: &Store, ns: &str, name: &str) -> ApiResult<()> {
+    let opts = WriteOptions {
+        subresource: Some("status".into()),
+        ..Default::default()
+    };
+    store
+        .update(Some(ns), name, &opts, |mut current| {
+            let condition = json!({"type": "DisruptionTarget", "status": "True", "reason": "EvictionByEvictionAPI",
+                "message": "Eviction API: evicting", "lastTransitionTime": meta::now_rfc3339()});
+            if !current.get("status").is_some_and(Value::is_object) {
+                current["status"] = json!({});
+            }
+            let conditions = current["status"]
+                .as_object_mut()
+                .map(|s| s.entry("conditions").or_insert_with(|| json!([])));
+            if let Some(Value::Array(list)) = conditions {
+                list.retain(|c| c.get("type").and_then(Value::as_str) != Some("DisruptionTarget"));
+                list.push(condition);
+            }
+            meta::meta_mut(&mut current).remove("resourceVersion");
+            Ok(current)
+        })
+        .await?;
+    Ok(())
 }
 
 /// Finds the one budget covering the pod and takes one disruption from it.

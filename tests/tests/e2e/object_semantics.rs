@@ -153,6 +153,29 @@ fn object_lifecycle_and_subresources() {
     let (code, _) = call(&s, "GET", &format!("{PODS}/evicted"), JSON, None);
     assert_eq!(code, 404);
 
+    // A bound pod stays for its grace period, marked with why it goes.
+    let mut bound = pod("evicted-bound");
+    bound["spec"]["nodeName"] = json!("n1");
+    call(&s, "POST", PODS, JSON, Some(bound));
+    let eviction = json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "evicted-bound"}});
+    let (code, _) = call(
+        &s,
+        "POST",
+        &format!("{PODS}/evicted-bound/eviction"),
+        JSON,
+        Some(eviction),
+    );
+    assert_eq!(code, 201);
+    let (_, going) = call(&s, "GET", &format!("{PODS}/evicted-bound"), JSON, None);
+    assert!(going["metadata"]["deletionTimestamp"].is_string(), "{going}");
+    let conditions = going["status"]["conditions"].as_array().cloned().unwrap_or_default();
+    let target = conditions.iter().find(|c| c["type"] == "DisruptionTarget");
+    assert_eq!(
+        target.map(|c| (c["reason"].clone(), c["message"].clone())),
+        Some((json!("EvictionByEvictionAPI"), json!("Eviction API: evicting"))),
+        "{going}"
+    );
+
     // Eviction of a running pod respects its PodDisruptionBudget.
     let mut guarded = pod("guarded");
     guarded["metadata"]["labels"] = json!({"app": "g"});

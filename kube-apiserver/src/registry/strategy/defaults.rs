@@ -52,6 +52,13 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
         }
         ("", "namespaces") => namespace(obj),
         ("", "services") => service(child(obj, "spec")),
+        ("", "endpoints") => {
+            for subset in each(obj, "subsets") {
+                for p in each(subset, "ports") {
+                    or_insert(p, "protocol", json!("TCP"));
+                }
+            }
+        }
         ("", "secrets") => secret(obj),
         ("apps", "deployments") => deployment(child(obj, "spec")),
         ("apps", "replicasets") => {

@@ -27,6 +27,7 @@ fn tracks_generation(info: &ResourceInfo) -> bool {
             | "networkpolicies"
             | "replicationcontrollers"
             | "pods"
+            | "endpointslices"
     )
 }
 
@@ -57,6 +58,9 @@ pub fn prepare_for_create(info: &ResourceInfo, obj: &mut Value) {
         meta_mut(obj).remove("generation");
     }
     defaults::initial_status(info, obj);
+    if info.resource == "daemonsets" {
+        set_template_generation(obj, 1);
+    }
     if (info.group, info.resource) == ("batch", "jobs") {
         generate_job_selector(obj);
     }
@@ -196,10 +200,38 @@ pub fn prepare_for_update(info: &ResourceInfo, new: &mut Value, old: &Value, sub
             }
         }
     }
-    if tracks_generation(info) && spec_part(new) != spec_part(old) {
+    // An EndpointSlice's labels (its service and manager) count as its spec, as upstream.
+    let labels_changed =
+        info.resource == "endpointslices" && new.pointer("/metadata/labels") != old.pointer("/metadata/labels");
+    if tracks_generation(info) && (spec_part(new) != spec_part(old) || labels_changed) {
         let g = old_meta.get("generation").and_then(Value::as_i64).unwrap_or(0);
         meta_mut(new).insert("generation".into(), json!(g + 1));
     }
+    if info.resource == "daemonsets" {
+        let previous = template_generation(old);
+        let changed = new.pointer("/spec/template") != old.pointer("/spec/template");
+        set_template_generation(new, if changed { previous + 1 } else { previous });
+    }
+}
+
+/// A DaemonSet's template generation, kept in apps/v1 as the
+/// `deprecated.daemonset.template.generation` annotation (upstream's spec.templateGeneration).
+const TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
+
+fn template_generation(obj: &Value) -> i64 {
+    obj.pointer("/metadata/annotations")
+        .and_then(|a| a.get(TEMPLATE_GENERATION))
+        .and_then(Value::as_str)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn set_template_generation(obj: &mut Value, generation: i64) {
+    let m = meta_mut(obj);
+    if !m.get("annotations").is_some_and(Value::is_object) {
+        m.insert("annotations".into(), json!({}));
+    }
+    m["annotations"][TEMPLATE_GENERATION] = json!(generation.to_string());
 }
 
 pub fn default(info: &ResourceInfo, obj: &mut Value) {
@@ -305,5 +337,44 @@ fn pod_grace_period(pod: &Value, opts: &DeleteOptions) -> Option<i64> {
         None
     } else {
         Some(grace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::resources::find;
+
+    #[test]
+    fn daemonset_template_generation_counts_template_changes() {
+        let info = find("apps", "v1", "daemonsets").expect("daemonsets");
+        let mut ds =
+            json!({"metadata": {"name": "d"}, "spec": {"template": {"spec": {"containers": [{"image": "a"}]}}}});
+        prepare_for_create(info, &mut ds);
+        assert_eq!(template_generation(&ds), 1);
+        let mut same = ds.clone();
+        same["metadata"]["labels"] = json!({"x": "y"});
+        prepare_for_update(info, &mut same, &ds, None);
+        assert_eq!(template_generation(&same), 1);
+        let mut changed = same.clone();
+        changed["spec"]["template"]["spec"]["containers"][0]["image"] = json!("b");
+        prepare_for_update(info, &mut changed, &same, None);
+        assert_eq!(template_generation(&changed), 2);
+    }
+
+    #[test]
+    fn endpointslice_generation_follows_endpoints_and_labels() {
+        let info = find("discovery.k8s.io", "v1", "endpointslices").expect("endpointslices");
+        let mut eps = json!({"metadata": {"name": "e", "labels": {"a": "1"}}, "addressType": "IPv4", "endpoints": []});
+        prepare_for_create(info, &mut eps);
+        assert_eq!(eps["metadata"]["generation"], 1);
+        let mut relabelled = eps.clone();
+        relabelled["metadata"]["labels"]["a"] = json!("2");
+        prepare_for_update(info, &mut relabelled, &eps, None);
+        assert_eq!(relabelled["metadata"]["generation"], 2);
+        let mut annotated = relabelled.clone();
+        annotated["metadata"]["annotations"] = json!({"n": "v"});
+        prepare_for_update(info, &mut annotated, &relabelled, None);
+        assert_eq!(annotated["metadata"]["generation"], 2);
     }
 }

@@ -9,5 +9,6 @@ pub mod labels;
 pub mod leader;
 pub mod logging;
 pub mod quantity;
+pub mod sa_key;
 pub mod serving;
 pub mod validation;

@@ -70,7 +70,7 @@ async fn run_controllers(opts: Arc<Options>, config: kube::Config, client: kube:
     let tokens = tempfile::Builder::new().prefix("kube-controller-manager-").tempdir()?;
     let mut tasks = tokio::task::JoinSet::new();
     for d in ALL.iter().filter(|d| opts.enabled(d)) {
-        let own = match opts.use_service_account_credentials {
+        let own = match opts.use_service_account_credentials && !d.service_account.is_empty() {
             true => credentials::client_for(&client, &config, tokens.path(), d.service_account)
                 .await
                 .with_context(|| format!("credentials for {}", d.name))?,

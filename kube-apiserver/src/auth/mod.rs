@@ -96,6 +96,10 @@ impl Authenticator {
         if token.split('.').count() == 3
             && let Some(sa) = &self.service_accounts
         {
+            if serviceaccount::issuer(token).as_deref() == Some(serviceaccount::LEGACY_ISSUER) {
+                let claims = sa.verify_legacy(token)?;
+                return legacy_token_user(api, token, &claims).await;
+            }
             let claims = sa.verify(token)?;
             return service_account_user(api, &claims).await;
         }
@@ -115,6 +119,45 @@ async fn lookup(api: &Api, resource: &str, ns: Option<&str>, name: &str) -> Opti
         return Some(o.value.clone());
     }
     store.get(ns, name).await.ok()
+}
+
+/// A legacy token is good while its Secret still holds it and its service account (same
+/// uid) exists, as upstream's legacy validator checks.
+async fn legacy_token_user(api: &Api, token: &str, c: &serviceaccount::LegacyClaims) -> Result<User, String> {
+    use base64::Engine;
+    let ns = c.namespace.as_str();
+    let secret = lookup(api, "secrets", Some(ns), &c.secret_name)
+        .await
+        .ok_or_else(|| format!("secret {ns}/{} referenced by the token no longer exists", c.secret_name))?;
+    let held = secret
+        .pointer("/data/token")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|t| base64::engine::general_purpose::STANDARD.decode(t).ok());
+    if held.as_deref() != Some(token.as_bytes()) {
+        return Err(format!("the token in secret {ns}/{} has been replaced", c.secret_name));
+    }
+    let sa = lookup(api, "serviceaccounts", Some(ns), &c.service_account_name).await;
+    if sa
+        .as_ref()
+        .map(|o| crate::registry::meta::uid(o).to_string())
+        .as_deref()
+        != Some(c.service_account_uid.as_str())
+    {
+        return Err(format!(
+            "service account {ns}/{} has been deleted",
+            c.service_account_name
+        ));
+    }
+    Ok(User {
+        name: format!("system:serviceaccount:{ns}:{}", c.service_account_name),
+        uid: c.service_account_uid.clone(),
+        groups: vec![
+            "system:serviceaccounts".into(),
+            format!("system:serviceaccounts:{ns}"),
+            "system:authenticated".into(),
+        ],
+        extra: BTreeMap::new(),
+    })
 }
 
 /// A verified token is only as good as the objects it is bound to: the service account

@@ -4,12 +4,11 @@
 //! configuration`, `/openid/v1/jwks`).
 
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, SubjectPublicKeyInfoDer};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::path::Path;
 use x509_parser::prelude::FromDer;
 
@@ -47,6 +46,32 @@ pub struct Claims {
     pub kubernetes: KubernetesClaims,
 }
 
+/// The issuer of legacy, Secret-based tokens.
+pub const LEGACY_ISSUER: &str = "kubernetes/serviceaccount";
+
+/// The claims of a legacy token, as the controller manager's token controller writes them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LegacyClaims {
+    #[serde(rename = "kubernetes.io/serviceaccount/namespace")]
+    pub namespace: String,
+    #[serde(rename = "kubernetes.io/serviceaccount/secret.name")]
+    pub secret_name: String,
+    #[serde(rename = "kubernetes.io/serviceaccount/service-account.name")]
+    pub service_account_name: String,
+    #[serde(rename = "kubernetes.io/serviceaccount/service-account.uid")]
+    pub service_account_uid: String,
+}
+
+/// The unverified issuer of a JWT, to pick how to verify it.
+pub fn issuer(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("iss")?.as_str().map(String::from)
+}
+
 fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -67,17 +92,11 @@ struct PublicKey {
     jwk: Value,
 }
 
-struct SigningKey {
-    key: EncodingKey,
-    alg: Algorithm,
-    kid: String,
-}
-
 /// Issuing and verifying service-account JWTs.
 pub struct ServiceAccountTokens {
     pub issuers: Vec<String>,
     pub audiences: Vec<String>,
-    signing: Option<SigningKey>,
+    signing: Option<api_types::sa_key::SigningKey>,
     keys: Vec<PublicKey>,
 }
 
@@ -85,15 +104,10 @@ fn b64url(b: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
-/// upstream's key id: base64url(sha256(DER of the PKIX public key)).
-fn key_id(spki: &[u8]) -> String {
-    b64url(&Sha256::digest(spki))
-}
-
 fn public_key(spki: &[u8]) -> anyhow::Result<PublicKey> {
     use x509_parser::public_key::PublicKey as Parsed;
     let (_, info) = x509_parser::x509::SubjectPublicKeyInfo::from_der(spki)?;
-    let kid = key_id(spki);
+    let kid = api_types::sa_key::key_id(spki);
     match info.parsed()? {
         Parsed::EC(point) => {
             let raw = point.data();
@@ -150,25 +164,6 @@ fn spkis_in(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
     Ok(out)
 }
 
-fn signing_key(path: &Path) -> anyhow::Result<(SigningKey, Vec<u8>)> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-    let pair = rcgen::KeyPair::from_pem(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let spki = rcgen::PublicKeyData::subject_public_key_info(&pair);
-    let public = public_key(&spki)?;
-    let key = match public.alg {
-        Algorithm::ES256 => EncodingKey::from_ec_der(&pair.serialize_der()),
-        _ => EncodingKey::from_rsa_der(&pair.serialize_der()),
-    };
-    Ok((
-        SigningKey {
-            key,
-            alg: public.alg,
-            kid: public.kid,
-        },
-        spki,
-    ))
-}
-
 /// Writes a new P-256 key (PKCS#8 PEM) for a server started without one.
 pub fn generate_key(path: &Path) -> anyhow::Result<()> {
     use std::io::Write;
@@ -193,8 +188,8 @@ impl ServiceAccountTokens {
         let mut keys = Vec::new();
         let mut signing = None;
         if let Some(p) = signing_key_file {
-            let (sk, spki) = signing_key(p)?;
-            keys.push(public_key(&spki)?);
+            let sk = api_types::sa_key::SigningKey::from_pem_file(p)?;
+            keys.push(public_key(&sk.spki)?);
             signing = Some(sk);
         }
         for f in key_files {
@@ -228,9 +223,7 @@ impl ServiceAccountTokens {
             .signing
             .as_ref()
             .ok_or("no --service-account-signing-key-file configured")?;
-        let mut header = Header::new(sk.alg);
-        header.kid = Some(sk.kid.clone());
-        jsonwebtoken::encode(&header, claims, &sk.key).map_err(|e| e.to_string())
+        sk.sign(claims)
     }
 
     /// Checks the signature, issuer, audience and lifetime of a token that looks like a JWT.
@@ -248,6 +241,25 @@ impl ServiceAccountTokens {
         let mut last = "no key matches the token".to_string();
         for k in candidates {
             match jsonwebtoken::decode::<Claims>(token, &k.key, &validation) {
+                Ok(data) => return Ok(data.claims),
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(format!("invalid bearer token: {last}"))
+    }
+
+    /// Checks a legacy token (a Secret's, issuer `kubernetes/serviceaccount`): signature only,
+    /// as they carry no audience or expiry; the caller checks the Secret still holds it.
+    pub fn verify_legacy(&self, token: &str) -> Result<LegacyClaims, String> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| format!("invalid token: {e}"))?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[LEGACY_ISSUER]);
+        validation.validate_aud = false;
+        validation.validate_exp = false;
+        validation.required_spec_claims.clear();
+        let mut last = "no key matches the token".to_string();
+        for k in self.keys.iter().filter(|k| k.alg == header.alg) {
+            match jsonwebtoken::decode::<LegacyClaims>(token, &k.key, &validation) {
                 Ok(data) => return Ok(data.claims),
                 Err(e) => last = e.to_string(),
             }

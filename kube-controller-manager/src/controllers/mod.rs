@@ -23,6 +23,7 @@ pub mod replicaset;
 pub mod resourcequota;
 pub mod root_ca;
 pub mod serviceaccount;
+pub mod serviceaccount_token;
 pub mod statefulset;
 pub mod taint_eviction;
 pub mod taints;
@@ -51,7 +52,8 @@ pub struct Ctx {
 type Start = fn(Ctx) -> BoxFuture<'static, anyhow::Result<()>>;
 
 /// One controller: its canonical name, the older names `--controllers` also accepts, whether
-/// `*` includes it, the kube-system ServiceAccount its RBAC role is bound to, and its loop.
+/// `*` includes it, the kube-system ServiceAccount its RBAC role is bound to (empty: it always
+/// uses the manager's own credentials), and its loop.
 pub struct Descriptor {
     pub name: &'static str,
     pub aliases: &'static [&'static str],
@@ -255,6 +257,14 @@ pub const ALL: &[Descriptor] = &[
         service_account: "service-account-controller",
         component: "service-account-controller",
         start: |ctx| Box::pin(serviceaccount::run(ctx)),
+    },
+    Descriptor {
+        name: "serviceaccount-token-controller",
+        aliases: &["serviceaccount-token"],
+        on_by_default: true,
+        service_account: "",
+        component: "serviceaccount-token-controller",
+        start: |ctx| Box::pin(serviceaccount_token::run(ctx)),
     },
     Descriptor {
         name: "statefulset-controller",

@@ -117,3 +117,59 @@ fn one_leader_at_a_time() {
             .success()
     });
 }
+
+#[test]
+fn token_secrets_get_legacy_tokens_the_api_server_accepts() {
+    let s = ApiServer::start_rbac();
+    let key = s.dir.path().join("certs/sa.key");
+    let _kcm = s.controllers(
+        "serviceaccount-token",
+        &["--service-account-private-key-file", &key.to_string_lossy()],
+    );
+    s.ok(&["create", "serviceaccount", "robot"]);
+    let secret = "apiVersion: v1
+kind: Secret
+metadata: {name: robot-token, annotations: {kubernetes.io/service-account.name: robot}}
+type: kubernetes.io/service-account-token
+";
+    s.ok_stdin(&["apply", "-f", "-"], secret);
+    let field = |f: &str| s.jsonpath(&["secret", "robot-token"], &format!("{{.data.{f}}}"));
+    s.eventually("the token filled in", 20, || !field("token").is_empty());
+    let decode = |v: String| {
+        use base64::Engine;
+        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(v).expect("base64")).expect("utf-8")
+    };
+    assert_eq!(decode(field("namespace")), "default");
+    assert_eq!(
+        decode(field("ca\\.crt")),
+        std::fs::read_to_string(s.ca_file()).expect("ca")
+    );
+    let uid = s.jsonpath(&["sa", "robot"], "{.metadata.uid}");
+    let annotated = s.jsonpath(
+        &["secret", "robot-token"],
+        "{.metadata.annotations.kubernetes\\.io/service-account\\.uid}",
+    );
+    assert_eq!(annotated, uid);
+
+    // The API server accepts the token as the service account.
+    let token = decode(field("token"));
+    let whoami = |t: &str| {
+        s.kubectl_as(
+            &["--token", t],
+            &["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"],
+        )
+    };
+    let out = whoami(&token);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "system:serviceaccount:default:robot",
+        "{out:?}"
+    );
+
+    // Deleting the account deletes its token Secret, and the token stops working.
+    s.ok(&["delete", "serviceaccount", "robot"]);
+    s.eventually("the token secret deleted", 20, || {
+        !s.kubectl(&["get", "secret", "robot-token"]).status.success()
+    });
+    assert!(!whoami(&token).status.success());
+}

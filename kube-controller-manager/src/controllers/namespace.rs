@@ -5,17 +5,106 @@
 use super::{Ctx, ignore_not_found};
 use crate::informer::Change;
 use crate::queue::{Queue, run_workers};
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::{Namespace, NamespaceCondition};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
 use kube::discovery::{Discovery, Scope, verbs};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 const FINALIZER: &str = "kubernetes";
 
-/// Deletes what is left in `ns`; returns how many objects remained before this pass.
-async fn delete_contents(client: &kube::Client, ns: &str) -> anyhow::Result<usize> {
+/// A deletion condition: its type, the failure (reason, message) if any, and the success
+/// reason and message.
+type Condition = (&'static str, Option<(&'static str, String)>, &'static str, &'static str);
+
+/// What one deletion pass found: objects left per resource (`plural.group`), the finalizers
+/// holding them, and what failed.
+#[derive(Default)]
+struct Pass {
+    remaining: BTreeMap<String, usize>,
+    finalizers: BTreeMap<String, usize>,
+    discovery_failed: Option<String>,
+    delete_failed: Vec<String>,
+}
+
+impl Pass {
+    fn left(&self) -> usize {
+        self.remaining.values().sum()
+    }
+
+    /// Upstream's deletion conditions: each type is "True" with a failure reason while its
+    /// problem lasts, else "False" with the success reason and message.
+    fn conditions(&self) -> Vec<Condition> {
+        let listed = |m: &BTreeMap<String, usize>, what: &str| {
+            m.iter()
+                .map(|(k, n)| format!("{k} {what} {n} resource instances"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        vec![
+            (
+                "NamespaceDeletionDiscoveryFailure",
+                self.discovery_failed
+                    .clone()
+                    .map(|e| ("DiscoveryFailed", format!("Discovery failed for some groups: {e}"))),
+                "ResourcesDiscovered",
+                "All resources successfully discovered",
+            ),
+            (
+                "NamespaceDeletionGroupVersionParsingFailure",
+                None,
+                "ParsedGroupVersions",
+                "All legacy kube types successfully parsed",
+            ),
+            (
+                "NamespaceDeletionContentFailure",
+                (!self.delete_failed.is_empty()).then(|| {
+                    (
+                        "ContentDeletionFailed",
+                        format!(
+                            "Failed to delete all resource types, {} remaining: {}",
+                            self.delete_failed.len(),
+                            self.delete_failed.join(", ")
+                        ),
+                    )
+                }),
+                "ContentDeleted",
+                "All content successfully deleted, may be waiting on finalization",
+            ),
+            (
+                "NamespaceContentRemaining",
+                (!self.remaining.is_empty()).then(|| {
+                    (
+                        "SomeResourcesRemain",
+                        format!("Some resources are remaining: {}", listed(&self.remaining, "has")),
+                    )
+                }),
+                "ContentRemoved",
+                "All content successfully removed",
+            ),
+            (
+                "NamespaceFinalizersRemaining",
+                (!self.finalizers.is_empty()).then(|| {
+                    (
+                        "SomeFinalizersRemain",
+                        format!(
+                            "Some content in the namespace has finalizers remaining: {}",
+                            listed(&self.finalizers, "in")
+                        ),
+                    )
+                }),
+                "ContentHasNoFinalizers",
+                "All content-preserving finalizers finished",
+            ),
+        ]
+    }
+}
+
+/// Deletes what is left in `ns`, reporting what this pass found.
+async fn delete_contents(client: &kube::Client, ns: &str) -> anyhow::Result<Pass> {
     let discovery = Discovery::new(client.clone()).run().await?;
-    let mut remaining = 0;
+    let mut pass = Pass::default();
     for group in discovery.groups() {
         for (ar, caps) in group.recommended_resources() {
             if caps.scope != Scope::Namespaced
@@ -24,11 +113,26 @@ async fn delete_contents(client: &kube::Client, ns: &str) -> anyhow::Result<usiz
             {
                 continue;
             }
-            let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
-            let Ok(list) = api.list_metadata(&ListParams::default()).await else {
-                continue;
+            let resource = if ar.group.is_empty() {
+                ar.plural.clone()
+            } else {
+                format!("{}.{}", ar.plural, ar.group)
             };
-            remaining += list.items.len();
+            let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
+            let list = match api.list_metadata(&ListParams::default()).await {
+                Ok(l) => l,
+                Err(e) => {
+                    pass.discovery_failed = Some(format!("{resource}: {e}"));
+                    continue;
+                }
+            };
+            if list.items.is_empty() {
+                continue;
+            }
+            pass.remaining.insert(resource.clone(), list.items.len());
+            for f in list.items.iter().flat_map(|i| i.metadata.finalizers.iter().flatten()) {
+                *pass.finalizers.entry(f.clone()).or_default() += 1;
+            }
             let live = list
                 .items
                 .iter()
@@ -41,9 +145,7 @@ async fn delete_contents(client: &kube::Client, ns: &str) -> anyhow::Result<usiz
                     .await
                 {
                     Ok(_) => continue,
-                    Err(e) => {
-                        tracing::debug!(namespace = ns, resource = %ar.plural, error = %e, "deletecollection failed")
-                    }
+                    Err(e) => tracing::debug!(namespace = ns, %resource, error = %e, "deletecollection failed"),
                 }
             }
             for item in list.items {
@@ -54,12 +156,48 @@ async fn delete_contents(client: &kube::Client, ns: &str) -> anyhow::Result<usiz
                 match api.delete(&name, &DeleteParams::background()).await {
                     Ok(_) => {}
                     Err(kube::Error::Api(s)) if s.code == 404 => {}
-                    Err(e) => tracing::warn!(namespace = ns, resource = %ar.plural, %name, error = %e, "delete failed"),
+                    Err(e) => {
+                        tracing::warn!(namespace = ns, %resource, %name, error = %e, "delete failed");
+                        if !pass.delete_failed.contains(&resource) {
+                            pass.delete_failed.push(resource.clone());
+                        }
+                    }
                 }
             }
         }
     }
-    Ok(remaining)
+    Ok(pass)
+}
+
+/// Writes the pass's conditions on the namespace, keeping transition times that did not change.
+async fn report(client: &kube::Client, ns: &Namespace, pass: &Pass) -> anyhow::Result<()> {
+    let now = Time(jiff::Timestamp::now());
+    let mut status = ns.status.clone().unwrap_or_default();
+    let conditions = status.conditions.get_or_insert_default();
+    for (type_, failure, ok_reason, ok_message) in pass.conditions() {
+        let (state, reason, message) = match failure {
+            Some((r, m)) => ("True", r, m),
+            None => ("False", ok_reason, ok_message.to_string()),
+        };
+        let since = conditions
+            .iter()
+            .find(|c| c.type_ == type_ && c.status == state)
+            .and_then(|c| c.last_transition_time.clone());
+        conditions.retain(|c| c.type_ != type_);
+        conditions.push(NamespaceCondition {
+            type_: type_.into(),
+            status: state.into(),
+            reason: Some(reason.into()),
+            message: Some(message),
+            last_transition_time: since.or(Some(now.clone())),
+        });
+    }
+    if ns.status.as_ref() == Some(&status) {
+        return Ok(());
+    }
+    let api: Api<Namespace> = Api::all(client.clone());
+    super::update_status(&api, ns, |n| n.status = Some(status.clone())).await?;
+    Ok(())
 }
 
 pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
@@ -88,7 +226,9 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
             if ns.metadata.deletion_timestamp.is_none() || !held {
                 return Ok(());
             }
-            if delete_contents(&ctx.client, &name).await? > 0 {
+            let pass = delete_contents(&ctx.client, &name).await?;
+            report(&ctx.client, &ns, &pass).await?;
+            if pass.left() > 0 {
                 again.add_after(name, Duration::from_secs(1));
                 return Ok(());
             }

@@ -30,11 +30,10 @@ fn autoscaler_keeps_replicas_in_range_and_reports_missing_metrics() {
     ]);
     let replicas = || s.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]);
     s.eventually("scaled up to minReplicas", 30, || replicas() == "3");
-    let events = s.ok(&["get", "events", "--field-selector", "reason=SuccessfulRescale"]);
-    assert!(
-        events.contains("New size: 3; reason: Current number of replicas below Spec.MinReplicas"),
-        "{events}"
-    );
+    s.eventually("the SuccessfulRescale event", 20, || {
+        let events = s.ok(&["get", "events", "--field-selector", "reason=SuccessfulRescale"]);
+        events.contains("New size: 3; reason: Current number of replicas below Spec.MinReplicas")
+    });
     // Within range, the controller needs pod metrics; without a metrics API it says so.
     let condition = |t: &str, field: &str| {
         s.ok(&[

@@ -61,6 +61,44 @@ fn namespaces_get_accounts_and_ca_and_delete_cleanly() {
         let out = s.kubectl(&["get", "ns", "team"]);
         String::from_utf8_lossy(&out.stderr).contains("NotFound")
     });
+
+    // Content held by a finalizer keeps the namespace Terminating, and its conditions say why.
+    s.ok(&["create", "ns", "held"]);
+    let held =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kept, namespace: held, finalizers: [example.com/hold]}\n";
+    s.ok_stdin(&["apply", "-f", "-"], held);
+    s.ok(&["delete", "ns", "held", "--wait=false"]);
+    let condition = |t: &str| {
+        s.jsonpath(
+            &["ns", "held"],
+            &format!("{{.status.conditions[?(@.type==\"{t}\")].message}}"),
+        )
+    };
+    s.eventually("the finalizer reported", 30, || {
+        condition("NamespaceFinalizersRemaining")
+            == "Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances"
+    });
+    assert_eq!(
+        condition("NamespaceContentRemaining"),
+        "Some resources are remaining: configmaps has 1 resource instances"
+    );
+    assert_eq!(
+        condition("NamespaceDeletionDiscoveryFailure"),
+        "All resources successfully discovered"
+    );
+    s.ok(&[
+        "-n",
+        "held",
+        "patch",
+        "cm",
+        "kept",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    s.eventually("the held namespace to go", 30, || {
+        !s.kubectl(&["get", "ns", "held"]).status.success()
+    });
 }
 
 #[test]

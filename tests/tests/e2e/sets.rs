@@ -272,15 +272,12 @@ fn statefulset_orders_pods_and_rolls_out_above_the_partition() {
     let first_revision = jsonpath(&s, &["sts", "web"], "{.status.currentRevision}");
     let label = jsonpath(&s, &["pod", "web-0"], "{.metadata.labels.controller-revision-hash}");
     assert_eq!(label, first_revision);
-    let events = s.ok(&["get", "events", "--field-selector", "involvedObject.kind=StatefulSet"]);
-    assert!(
-        events.contains("create Pod web-0 in StatefulSet web successful"),
-        "{events}"
-    );
-    assert!(
-        events.contains("create Claim www-web-0 Pod web-0 in StatefulSet web success"),
-        "{events}"
-    );
+    let sts_events = || s.ok(&["get", "events", "--field-selector", "involvedObject.kind=StatefulSet"]);
+    s.eventually("the creation events", 20, || {
+        let events = sts_events();
+        events.contains("create Pod web-0 in StatefulSet web successful")
+            && events.contains("create Claim www-web-0 Pod web-0 in StatefulSet web success")
+    });
 
     // Scaling down removes the highest ordinals first.
     s.ok(&["scale", "statefulset/web", "--replicas=1"]);
@@ -294,11 +291,9 @@ fn statefulset_orders_pods_and_rolls_out_above_the_partition() {
     }
     s.ok(&["scale", "statefulset/web", "--replicas=3"]);
     s.ok(&["rollout", "status", "statefulset/web", "--timeout=60s"]);
-    let events = s.ok(&["get", "events", "--field-selector", "involvedObject.kind=StatefulSet"]);
-    assert!(
-        events.contains("delete Pod web-2 in StatefulSet web successful"),
-        "{events}"
-    );
+    s.eventually("the deletion event", 20, || {
+        sts_events().contains("delete Pod web-2 in StatefulSet web successful")
+    });
 
     // With partition 1, only web-2 and web-1 move to the new template, the higher first.
     log.lock().unwrap().clear();

@@ -400,7 +400,10 @@ impl Controller {
             }
             remaining.push((rs.clone(), rs_replicas(rs) - n));
         }
-        let available: i32 = all.iter().map(|rs| util::rs_available(rs)).sum();
+        // A ReplicaSet just scaled down still reports the pods it is deleting as available
+        // until its controller catches up; counting them would let a second pass scale down
+        // again below minAvailable.
+        let available: i32 = all.iter().map(|rs| util::rs_available(rs).min(rs_replicas(rs))).sum();
         let mut allowed = available - min_available;
         for (rs, replicas_now) in remaining {
             if allowed <= 0 {

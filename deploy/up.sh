@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./deploy/install.sh
-cargo build --release -p kube-apiserver -p kube-scheduler -p kube-controller-manager --bin node-simulator
+cargo build --release -p kube-apiserver -p kube-scheduler -p kube-controller-manager
+cargo build --release -p e2e --bin node-simulator
 
 dir="${KUBE_LOCAL_DIR:-$HOME/.kube-local}"
 port="${KUBE_LOCAL_PORT:-6443}"

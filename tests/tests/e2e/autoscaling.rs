@@ -28,7 +28,7 @@ fn autoscaler_keeps_replicas_in_range_and_reports_missing_metrics() {
         "--max=5",
         "--cpu-percent=50",
     ]);
-    let replicas = || s.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]);
+    let replicas = || s.jsonpath(&["deploy", "web"], "{.spec.replicas}");
     s.eventually("scaled up to minReplicas", 30, || replicas() == "3");
     s.eventually("the SuccessfulRescale event", 20, || {
         let events = s.ok(&["get", "events", "--field-selector", "reason=SuccessfulRescale"]);
@@ -36,13 +36,10 @@ fn autoscaler_keeps_replicas_in_range_and_reports_missing_metrics() {
     });
     // Within range, the controller needs pod metrics; without a metrics API it says so.
     let condition = |t: &str, field: &str| {
-        s.ok(&[
-            "get",
-            "hpa",
-            "web",
-            "-o",
-            &format!("jsonpath={{.status.conditions[?(@.type==\"{t}\")].{field}}}"),
-        ])
+        s.jsonpath(
+            &["hpa", "web"],
+            &format!("{{.status.conditions[?(@.type==\"{t}\")].{field}}}"),
+        )
     };
     s.eventually("ScalingActive false", 40, || {
         condition("ScalingActive", "reason") == "FailedGetResourceMetric"

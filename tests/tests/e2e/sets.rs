@@ -29,25 +29,13 @@ fn add_node(s: &ApiServer, name: &str, taints: &str) {
 
 /// `name=node` of each pod matching `selector`, bound ones only, sorted.
 fn placements(s: &ApiServer, selector: &str) -> Vec<String> {
-    let out = s.ok(&[
-        "get",
-        "pods",
-        "-l",
-        selector,
-        "-o",
-        "jsonpath={range .items[*]}{.spec.nodeName}{\"\\n\"}{end}",
-    ]);
+    let out = s.jsonpath(
+        &["pods", "-l", selector],
+        "{range .items[*]}{.spec.nodeName}{\"\\n\"}{end}",
+    );
     let mut nodes: Vec<String> = out.lines().filter(|l| !l.is_empty()).map(String::from).collect();
     nodes.sort();
     nodes
-}
-
-fn jsonpath(s: &ApiServer, what: &[&str], path: &str) -> String {
-    let mut args = vec!["get"];
-    args.extend_from_slice(what);
-    let expr = format!("jsonpath={path}");
-    args.extend(["-o", expr.as_str()]);
-    s.ok(&args)
 }
 
 const DAEMONSET: &str = "apiVersion: apps/v1
@@ -77,9 +65,7 @@ fn daemonset_runs_one_pod_per_eligible_node() {
         placements(&s, "app=agent") == ["n1", "n2", "n3"]
     });
     s.eventually("status counts", 10, || {
-        jsonpath(
-            &s,
-            &["ds", "agent"],
+        s.jsonpath(&["ds", "agent"],
             "{.status.desiredNumberScheduled}/{.status.currentNumberScheduled}/{.status.numberReady}/{.status.updatedNumberScheduled}/{.status.numberAvailable}",
         ) == "3/3/3/3/3"
     });
@@ -139,12 +125,11 @@ fn daemonset_runs_one_pod_per_eligible_node() {
     // A new template rolls out node by node and gets a second revision.
     s.ok(&["set", "image", "ds/agent", "c=agent:2"]);
     s.eventually("every pod at the new image", 30, || {
-        let images = jsonpath(&s, &["pods", "-l", "app=agent"], "{.items[*].spec.containers[0].image}");
+        let images = s.jsonpath(&["pods", "-l", "app=agent"], "{.items[*].spec.containers[0].image}");
         images.split_whitespace().collect::<Vec<_>>() == ["agent:2"; 3]
     });
     s.eventually("updatedNumberScheduled 3", 10, || {
-        jsonpath(
-            &s,
+        s.jsonpath(
             &["ds", "agent"],
             "{.status.updatedNumberScheduled}/{.status.numberReady}",
         ) == "3/3"
@@ -217,7 +202,7 @@ fn position(log: &[String], entry: &str) -> usize {
 }
 
 fn web_pods(s: &ApiServer) -> Vec<String> {
-    let out = jsonpath(s, &["pods", "-l", "app=web"], "{.items[*].metadata.name}");
+    let out = s.jsonpath(&["pods", "-l", "app=web"], "{.items[*].metadata.name}");
     let mut names: Vec<String> = out.split_whitespace().map(String::from).collect();
     names.sort();
     names
@@ -225,8 +210,7 @@ fn web_pods(s: &ApiServer) -> Vec<String> {
 
 /// `pod=image` for each web pod, sorted.
 fn web_images(s: &ApiServer) -> Vec<String> {
-    let out = jsonpath(
-        s,
+    let out = s.jsonpath(
         &["pods", "-l", "app=web"],
         "{range .items[*]}{.metadata.name}={.spec.containers[0].image} {end}",
     );
@@ -261,16 +245,14 @@ fn statefulset_orders_pods_and_rolls_out_above_the_partition() {
             "{log:?}"
         );
     }
-    let identity = jsonpath(
-        &s,
-        &["pod", "web-1"],
+    let identity = s.jsonpath(&["pod", "web-1"],
         "{.metadata.labels.statefulset\\.kubernetes\\.io/pod-name}/{.metadata.labels.apps\\.kubernetes\\.io/pod-index}/{.spec.hostname}/{.spec.subdomain}/{.spec.volumes[0].persistentVolumeClaim.claimName}",
     );
     assert_eq!(identity, "web-1/1/web-1/nginx/www-web-1");
-    let claims = jsonpath(&s, &["pvc", "-l", "app=web"], "{.items[*].metadata.name}");
+    let claims = s.jsonpath(&["pvc", "-l", "app=web"], "{.items[*].metadata.name}");
     assert_eq!(claims, "www-web-0 www-web-1 www-web-2");
-    let first_revision = jsonpath(&s, &["sts", "web"], "{.status.currentRevision}");
-    let label = jsonpath(&s, &["pod", "web-0"], "{.metadata.labels.controller-revision-hash}");
+    let first_revision = s.jsonpath(&["sts", "web"], "{.status.currentRevision}");
+    let label = s.jsonpath(&["pod", "web-0"], "{.metadata.labels.controller-revision-hash}");
     assert_eq!(label, first_revision);
     let sts_events = || s.ok(&["get", "events", "--field-selector", "involvedObject.kind=StatefulSet"]);
     s.eventually("the creation events", 20, || {
@@ -304,16 +286,16 @@ fn statefulset_orders_pods_and_rolls_out_above_the_partition() {
         web_images(&s) == ["web-0=nginx:1.27", "web-1=nginx:1.28", "web-2=nginx:1.28"]
     });
     s.eventually("status of the partial rollout", 20, || {
-        jsonpath(&s, &["sts", "web"], "{.status.updatedReplicas}/{.status.readyReplicas}") == "2/3"
+        s.jsonpath(&["sts", "web"], "{.status.updatedReplicas}/{.status.readyReplicas}") == "2/3"
     });
     let (current, update) = (
-        jsonpath(&s, &["sts", "web"], "{.status.currentRevision}"),
-        jsonpath(&s, &["sts", "web"], "{.status.updateRevision}"),
+        s.jsonpath(&["sts", "web"], "{.status.currentRevision}"),
+        s.jsonpath(&["sts", "web"], "{.status.updateRevision}"),
     );
     assert_eq!(current, first_revision);
     assert_ne!(current, update);
     assert_eq!(
-        jsonpath(&s, &["pod", "web-1"], "{.metadata.labels.controller-revision-hash}"),
+        s.jsonpath(&["pod", "web-1"], "{.metadata.labels.controller-revision-hash}"),
         update
     );
     {
@@ -335,11 +317,7 @@ fn statefulset_orders_pods_and_rolls_out_above_the_partition() {
         r#"{"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}}"#,
     ]);
     s.eventually("the rollout complete", 30, || {
-        jsonpath(
-            &s,
-            &["sts", "web"],
-            "{.status.currentRevision}/{.status.updatedReplicas}",
-        ) == format!("{update}/3")
+        s.jsonpath(&["sts", "web"], "{.status.currentRevision}/{.status.updatedReplicas}") == format!("{update}/3")
     });
     assert_eq!(
         web_images(&s),

@@ -4,14 +4,7 @@
 use e2e::{ADMIN_TOKEN, ApiServer};
 
 fn pods(s: &ApiServer, selector: &str) -> Vec<String> {
-    let out = s.ok(&[
-        "get",
-        "pods",
-        "-l",
-        selector,
-        "-o",
-        "jsonpath={.items[*].metadata.name}",
-    ]);
+    let out = s.jsonpath(&["pods", "-l", selector], "{.items[*].metadata.name}");
     out.split_whitespace().map(String::from).collect()
 }
 
@@ -33,7 +26,7 @@ fn replicaset_keeps_its_replicas() {
     s.ok_stdin(&["apply", "-f", "-"], REPLICASET);
     s.eventually("3 pods", 20, || pods(&s, "app=web").len() == 3);
     s.eventually("status.replicas 3", 10, || {
-        s.ok(&["get", "rs", "web", "-o", "jsonpath={.status.replicas}"]) == "3"
+        s.jsonpath(&["rs", "web"], "{.status.replicas}") == "3"
     });
     // Events are written off the sync path: they may trail the pods a little.
     let events = || {
@@ -52,14 +45,10 @@ fn replicaset_keeps_its_replicas() {
     });
     // The pods were created by the controller's own service account.
     s.ok(&["-n", "kube-system", "get", "sa", "replicaset-controller"]);
-    let owner = s.ok(&[
-        "get",
-        "pods",
-        "-l",
-        "app=web",
-        "-o",
-        "jsonpath={.items[0].metadata.ownerReferences[0].kind}",
-    ]);
+    let owner = s.jsonpath(
+        &["pods", "-l", "app=web"],
+        "{.items[0].metadata.ownerReferences[0].kind}",
+    );
     assert_eq!(owner, "ReplicaSet");
 
     // A deleted pod is replaced.
@@ -82,7 +71,7 @@ fn replicaset_keeps_its_replicas() {
         r#"{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}"#,
     ]);
     s.eventually("readyReplicas 1", 10, || {
-        s.ok(&["get", "rs", "web", "-o", "jsonpath={.status.readyReplicas}"]) == "1"
+        s.jsonpath(&["rs", "web"], "{.status.readyReplicas}") == "1"
     });
     s.ok(&["scale", "rs", "web", "--replicas=1"]);
     s.eventually("one pod left, the ready one", 20, || {
@@ -109,16 +98,12 @@ spec:
     s.ok_stdin(&["apply", "-f", "-"], rc);
     s.eventually("2 legacy pods", 20, || pods(&s, "app=legacy").len() == 2);
     s.eventually("rc status", 10, || {
-        s.ok(&["get", "rc", "legacy", "-o", "jsonpath={.status.replicas}"]) == "2"
+        s.jsonpath(&["rc", "legacy"], "{.status.replicas}") == "2"
     });
-    let owner = s.ok(&[
-        "get",
-        "pods",
-        "-l",
-        "app=legacy",
-        "-o",
-        "jsonpath={.items[0].metadata.ownerReferences[0].kind}",
-    ]);
+    let owner = s.jsonpath(
+        &["pods", "-l", "app=legacy"],
+        "{.items[0].metadata.ownerReferences[0].kind}",
+    );
     assert_eq!(owner, "ReplicationController");
 
     // The secure port: health for anyone, metrics for authorized callers.
@@ -232,31 +217,14 @@ fn deployment_rolls_out_within_surge_and_unavailability_and_undoes() {
     s.ok(&["rollout", "status", "deployment/web", "--timeout=60s"]);
     assert_eq!(pods(&s, "app=web").len(), 5);
     // Running on the simulated nodes, placed there by the scheduler.
-    let placed = s.ok(&[
-        "get",
-        "pods",
-        "-l",
-        "app=web",
-        "-o",
-        "jsonpath={.items[*].spec.nodeName}",
-    ]);
+    let placed = s.jsonpath(&["pods", "-l", "app=web"], "{.items[*].spec.nodeName}");
     assert!(placed.split_whitespace().all(|n| n.starts_with("node-")), "{placed}");
-    let phases = s.ok(&[
-        "get",
-        "pods",
-        "-l",
-        "app=web",
-        "-o",
-        "jsonpath={.items[*].status.phase}",
-    ]);
+    let phases = s.jsonpath(&["pods", "-l", "app=web"], "{.items[*].status.phase}");
     assert_eq!(phases, "Running Running Running Running Running");
-    let available = s.ok(&[
-        "get",
-        "deploy",
-        "web",
-        "-o",
-        "jsonpath={.status.conditions[?(@.type==\"Available\")].status}",
-    ]);
+    let available = s.jsonpath(
+        &["deploy", "web"],
+        "{.status.conditions[?(@.type==\"Available\")].status}",
+    );
     assert_eq!(available, "True");
 
     // A new image rolls out with at most 6 replicas and at least 4 ready pods at every step.
@@ -266,14 +234,10 @@ fn deployment_rolls_out_within_surge_and_unavailability_and_undoes() {
     s.ok(&["set", "image", "deployment/web", "c=nginx:1.28"]);
     s.ok(&["rollout", "status", "deployment/web", "--timeout=60s"]);
     assert!(breaches.lock().unwrap().is_empty(), "{:?}", breaches.lock().unwrap());
-    let sets = s.ok(&[
-        "get",
-        "rs",
-        "-l",
-        "app=web",
-        "-o",
-        "jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}={.spec.replicas} {end}",
-    ]);
+    let sets = s.jsonpath(
+        &["rs", "-l", "app=web"],
+        "{range .items[*]}{.spec.template.spec.containers[0].image}={.spec.replicas} {end}",
+    );
     let mut sets: Vec<&str> = sets.split_whitespace().collect();
     sets.sort();
     assert_eq!(sets, ["nginx:1.27=0", "nginx:1.28=5"]);
@@ -287,21 +251,12 @@ fn deployment_rolls_out_within_surge_and_unavailability_and_undoes() {
     // Undo brings the first template back on its own ReplicaSet, now revision 3.
     s.ok(&["rollout", "undo", "deployment/web"]);
     s.ok(&["rollout", "status", "deployment/web", "--timeout=60s"]);
-    let image = s.ok(&[
-        "get",
-        "deploy",
-        "web",
-        "-o",
-        "jsonpath={.spec.template.spec.containers[0].image}",
-    ]);
+    let image = s.jsonpath(&["deploy", "web"], "{.spec.template.spec.containers[0].image}");
     assert_eq!(image, "nginx:1.27");
-    let revision = s.ok(&[
-        "get",
-        "deploy",
-        "web",
-        "-o",
-        "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}",
-    ]);
+    let revision = s.jsonpath(
+        &["deploy", "web"],
+        "{.metadata.annotations.deployment\\.kubernetes\\.io/revision}",
+    );
     assert_eq!(revision, "3");
     assert_eq!(s.ok(&["get", "rs", "-l", "app=web", "-o", "name"]).lines().count(), 2);
     assert!(breaches.lock().unwrap().is_empty(), "{:?}", breaches.lock().unwrap());
@@ -320,14 +275,7 @@ fn recreate_and_paused_deployments() {
     s.ok(&["rollout", "status", "deployment/web", "--timeout=60s"]);
     s.ok(&["set", "image", "deployment/web", "c=nginx:1.28"]);
     s.ok(&["rollout", "status", "deployment/web", "--timeout=60s"]);
-    let images = s.ok(&[
-        "get",
-        "pods",
-        "-l",
-        "app=web",
-        "-o",
-        "jsonpath={.items[*].spec.containers[0].image}",
-    ]);
+    let images = s.jsonpath(&["pods", "-l", "app=web"], "{.items[*].spec.containers[0].image}");
     assert_eq!(
         images.split_whitespace().filter(|i| *i == "nginx:1.28").count(),
         5,
@@ -339,33 +287,16 @@ fn recreate_and_paused_deployments() {
     s.ok(&["set", "image", "deployment/web", "c=nginx:1.29"]);
     s.ok(&["scale", "deployment/web", "--replicas=2"]);
     s.eventually("scaled to 2 while paused", 20, || pods(&s, "app=web").len() == 2);
-    let progressing = s.ok(&[
-        "get",
-        "deploy",
-        "web",
-        "-o",
-        "jsonpath={.status.conditions[?(@.type==\"Progressing\")].reason}",
-    ]);
+    let progressing = s.jsonpath(
+        &["deploy", "web"],
+        "{.status.conditions[?(@.type==\"Progressing\")].reason}",
+    );
     assert_eq!(progressing, "DeploymentPaused");
-    let images = s.ok(&[
-        "get",
-        "pods",
-        "-l",
-        "app=web",
-        "-o",
-        "jsonpath={.items[*].spec.containers[0].image}",
-    ]);
+    let images = s.jsonpath(&["pods", "-l", "app=web"], "{.items[*].spec.containers[0].image}");
     assert!(!images.contains("1.29"), "{images}");
     s.ok(&["rollout", "resume", "deployment/web"]);
     s.ok(&["rollout", "status", "deployment/web", "--timeout=60s"]);
-    let images = s.ok(&[
-        "get",
-        "pods",
-        "-l",
-        "app=web",
-        "-o",
-        "jsonpath={.items[*].spec.containers[0].image}",
-    ]);
+    let images = s.jsonpath(&["pods", "-l", "app=web"], "{.items[*].spec.containers[0].image}");
     assert_eq!(
         images.split_whitespace().collect::<Vec<_>>(),
         ["nginx:1.29", "nginx:1.29"]
@@ -383,7 +314,7 @@ fn garbage_collection_follows_the_propagation_policy() {
     s.ok_stdin(&["apply", "-f", "-"], &small);
     s.eventually("2 pods", 20, || count("pods") == 2);
     s.ok(&["delete", "deployment", "web", "--cascade=foreground", "--wait=false"]);
-    let finalizers = s.ok(&["get", "deploy", "web", "-o", "jsonpath={.metadata.finalizers}"]);
+    let finalizers = s.jsonpath(&["deploy", "web"], "{.metadata.finalizers}");
     assert!(finalizers.contains("foregroundDeletion"), "{finalizers}");
     s.eventually("everything gone", 30, || {
         count("pods") == 0 && count("rs") == 0 && !s.kubectl(&["get", "deploy", "web"]).status.success()
@@ -399,14 +330,7 @@ fn garbage_collection_follows_the_propagation_policy() {
     std::thread::sleep(std::time::Duration::from_secs(1));
     assert_eq!(count("rs"), 1);
     assert_eq!(count("pods"), 2);
-    let owners = s.ok(&[
-        "get",
-        "rs",
-        "-l",
-        "app=web",
-        "-o",
-        "jsonpath={.items[0].metadata.ownerReferences}",
-    ]);
+    let owners = s.jsonpath(&["rs", "-l", "app=web"], "{.items[0].metadata.ownerReferences}");
     assert_eq!(owners, "");
 
     // Background: the owner goes at once, its dependents after it.

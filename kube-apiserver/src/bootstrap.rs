@@ -176,3 +176,42 @@ pub async fn rbac_policy(api: &Api) -> ApiResult<()> {
     }
     Ok(())
 }
+
+/// Publishes how this server authenticates clients, for aggregated API servers to trust its
+/// proxied requests: the `extension-apiserver-authentication` ConfigMap in kube-system.
+pub async fn authentication_info(api: &Api, opts: &crate::options::Options) -> ApiResult<()> {
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| crate::errors::ApiError::internal(format!("reading {}: {e}", path.display())))
+    };
+    let mut data = serde_json::Map::new();
+    if let Some(ca) = &opts.client_ca_file {
+        data.insert("client-ca-file".into(), read(ca)?.into());
+    }
+    if let Some(ca) = &opts.requestheader_client_ca_file {
+        data.insert("requestheader-client-ca-file".into(), read(ca)?.into());
+        let lists = [
+            ("requestheader-allowed-names", &opts.requestheader_allowed_names),
+            ("requestheader-username-headers", &opts.requestheader_username_headers),
+            ("requestheader-group-headers", &opts.requestheader_group_headers),
+            (
+                "requestheader-extra-headers-prefix",
+                &opts.requestheader_extra_headers_prefix,
+            ),
+            ("requestheader-uid-headers", &opts.requestheader_uid_headers),
+        ];
+        for (key, values) in lists {
+            if key == "requestheader-uid-headers" && values.is_empty() {
+                continue;
+            }
+            data.insert(key.into(), serde_json::to_string(values).unwrap_or_default().into());
+        }
+    }
+    if data.is_empty() {
+        return Ok(());
+    }
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "extension-apiserver-authentication", "namespace": "kube-system"},
+                    "data": data});
+    reconcile(api, "", "configmaps", Some("kube-system"), cm, &["data"]).await
+}

@@ -2,6 +2,7 @@
 //! REST API over HTTPS, with watch, discovery, OpenAPI and server-side printing.
 
 pub mod admission;
+pub mod aggregator;
 pub mod auth;
 pub mod bootstrap;
 pub mod cacher;

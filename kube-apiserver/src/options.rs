@@ -75,6 +75,33 @@ pub struct Options {
     /// Admission plugins that should be disabled although they are in the default enabled plugins list.
     #[arg(long, value_delimiter = ',')]
     pub disable_admission_plugins: Vec<String>,
+    /// Client certificate used to prove the identity of the aggregator or kube-apiserver when it must call out during a request.
+    #[arg(long)]
+    pub proxy_client_cert_file: Option<PathBuf>,
+    /// Private key for the client certificate used to prove the identity of the aggregator or kube-apiserver when it must call out during a request.
+    #[arg(long)]
+    pub proxy_client_key_file: Option<PathBuf>,
+    /// Turns on aggregator routing requests to endpoints IP rather than cluster IP.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub enable_aggregator_routing: bool,
+    /// Root certificate bundle to use to verify client certificates on incoming requests before trusting usernames in headers specified by --requestheader-username-headers.
+    #[arg(long)]
+    pub requestheader_client_ca_file: Option<PathBuf>,
+    /// List of client certificate common names to allow to provide usernames in headers specified by --requestheader-username-headers. If empty, any client certificate validated by the authorities in --requestheader-client-ca-file is allowed.
+    #[arg(long, value_delimiter = ',')]
+    pub requestheader_allowed_names: Vec<String>,
+    /// List of request headers to inspect for usernames. X-Remote-User is common.
+    #[arg(long, value_delimiter = ',')]
+    pub requestheader_username_headers: Vec<String>,
+    /// List of request headers to inspect for UIDs. X-Remote-Uid is suggested.
+    #[arg(long, value_delimiter = ',')]
+    pub requestheader_uid_headers: Vec<String>,
+    /// List of request headers to inspect for groups. X-Remote-Group is suggested.
+    #[arg(long, value_delimiter = ',')]
+    pub requestheader_group_headers: Vec<String>,
+    /// List of request header prefixes to inspect. X-Remote-Extra- is suggested.
+    #[arg(long, value_delimiter = ',')]
+    pub requestheader_extra_headers_prefix: Vec<String>,
     /// Where the embedded store keeps its data (used when --etcd-servers is not given).
     #[arg(long, default_value = "/var/lib/kube-apiserver")]
     pub data_dir: PathBuf,

@@ -94,10 +94,22 @@ pub async fn run(opts: Options) -> Result<()> {
     endpoints::system::set_server_address(SocketAddr::new(advertise, opts.secure_port).to_string());
     let admission =
         crate::admission::Plugins::from_flags(&opts.enable_admission_plugins, &opts.disable_admission_plugins)?;
-    let api = Api::new(config, backend.clone(), auth, modes, admission).await;
+    let aggregator = crate::aggregator::Aggregator::new(crate::aggregator::Config {
+        proxy_client_cert: opts.proxy_client_cert_file.clone(),
+        proxy_client_key: opts.proxy_client_key_file.clone(),
+        endpoint_routing: opts.enable_aggregator_routing,
+    })?;
+    let api = Api::new(config, backend.clone(), auth, modes, admission, aggregator).await;
     crate::bootstrap::run(&api)
         .await
         .map_err(|e| anyhow::anyhow!("creating built-in objects: {e}"))?;
+    crate::bootstrap::authentication_info(&api, &opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("publishing extension-apiserver-authentication: {e}"))?;
+    crate::aggregator::local::register(&api)
+        .await
+        .map_err(|e| anyhow::anyhow!("registering local APIServices: {e}"))?;
+    crate::aggregator::availability::spawn(api.clone());
     if api.authorization_modes.contains(&crate::auth::authz::Mode::Rbac) {
         crate::bootstrap::rbac_policy(&api)
             .await

@@ -28,6 +28,7 @@ pub struct Api {
     pub auth: Authenticator,
     pub authorization_modes: Vec<crate::auth::authz::Mode>,
     pub admission: crate::admission::Plugins,
+    pub aggregator: crate::aggregator::Aggregator,
     /// Aggregated ClusterRoles and the cache revision they were computed at.
     pub aggregated_roles: std::sync::Mutex<(i64, SharedObjects)>,
     /// RBAC objects as shared values per (resource, namespace), with the cache revision.
@@ -43,6 +44,7 @@ impl Api {
         auth: Authenticator,
         authorization_modes: Vec<crate::auth::authz::Mode>,
         admission: crate::admission::Plugins,
+        aggregator: crate::aggregator::Aggregator,
     ) -> Arc<Api> {
         let mut stores = HashMap::new();
         let mut caches: HashMap<&'static str, Arc<Cacher>> = HashMap::new();
@@ -74,6 +76,7 @@ impl Api {
             auth,
             authorization_modes,
             admission,
+            aggregator,
             aggregated_roles: Default::default(),
             policy_cache: Default::default(),
             stores,

@@ -47,6 +47,7 @@ MODULES = [
     "api/authorization/v1",
     "api/admissionregistration/v1",
     "apiextensions_apiserver/pkg/apis/apiextensions/v1",
+    "kube_aggregator/pkg/apis/apiregistration/v1",
     "apimachinery/pkg/apis/meta/v1",
     "apimachinery/pkg/runtime",
     "apimachinery/pkg/util/intstr",
@@ -196,7 +197,7 @@ def resolve(module, rust_path):
 
 
 def default_name(module, struct):
-    return "io.k8s." + module.replace("apiextensions_apiserver", "apiextensions-apiserver").replace("/", ".") + "." + struct
+    return "io.k8s." + module.replace("apiextensions_apiserver", "apiextensions-apiserver").replace("kube_aggregator", "kube-aggregator").replace("/", ".") + "." + struct
 
 
 # ---------------------------------------------------------------- assembly

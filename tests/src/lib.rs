@@ -75,7 +75,7 @@ impl Drop for Etcd {
     }
 }
 
-fn wait_for_port(port: u16, limit: Duration) {
+pub fn wait_for_port(port: u16, limit: Duration) {
     let start = Instant::now();
     while start.elapsed() < limit {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {

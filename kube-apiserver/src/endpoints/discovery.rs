@@ -1,10 +1,14 @@
 //! Discovery: the legacy documents (/api, /apis, group and group-version resource lists)
-//! and aggregated discovery (apidiscovery.k8s.io/v2) that kubectl 1.30+ asks for.
+//! and aggregated discovery (apidiscovery.k8s.io/v2) that kubectl 1.30+ asks for. Groups of
+//! remote APIServices join `/apis` in priority order (their group/version documents are
+//! served by the remote servers themselves, through the aggregator).
 
 use super::request::ApiPath;
 use super::{Body, negotiate, plain, respond, respond_value};
+use crate::aggregator::{self, RemoteGroup};
 use crate::errors::{ApiError, ApiResult};
 use crate::registry::resources::{RESOURCES, ResourceInfo, group_versions};
+use crate::state::Api;
 use bytes::Bytes;
 use http::Response;
 use serde_json::{Value, json};
@@ -29,11 +33,15 @@ fn wants_aggregated(accept: Option<&str>) -> bool {
     })
 }
 
-pub fn serve(path: &ApiPath, accept: Option<&str>, pretty: bool) -> ApiResult<Response<Body>> {
+pub fn serve(api: &Api, path: &ApiPath, accept: Option<&str>, pretty: bool) -> ApiResult<Response<Body>> {
     let enc = negotiate::Encoding::Json { pretty };
+    let remote = || aggregator::remote_groups(api);
     match path {
         ApiPath::CoreGroups if wants_aggregated(accept) => Ok(aggregated(&AGG_CORE)),
-        ApiPath::Groups if wants_aggregated(accept) => Ok(aggregated(&AGG_GROUPS)),
+        ApiPath::Groups if wants_aggregated(accept) => match remote() {
+            groups if groups.is_empty() => Ok(aggregated(&AGG_GROUPS)),
+            groups => Ok(aggregated(&with_remote_discovery(api, &groups))),
+        },
         ApiPath::CoreGroups => Ok(respond_value(
             200,
             &json!({
@@ -42,13 +50,16 @@ pub fn serve(path: &ApiPath, accept: Option<&str>, pretty: bool) -> ApiResult<Re
             }),
             enc,
         )),
-        ApiPath::Groups => Ok(respond_value(200, &group_list(), enc)),
+        ApiPath::Groups => Ok(respond_value(200, &group_list(&remote()), enc)),
         ApiPath::Group(g) => match group_versions()
             .into_iter()
             .find(|(name, _)| name == g && !name.is_empty())
         {
             Some((name, versions)) => Ok(respond_value(200, &api_group(name, &versions), enc)),
-            None => Ok(plain(404, "404 page not found\n")),
+            None => match remote().into_iter().find(|r| r.name == *g) {
+                Some(r) => Ok(respond_value(200, &api_group(&r.name, &r.versions), enc)),
+                None => Ok(plain(404, "404 page not found\n")),
+            },
         },
         ApiPath::GroupVersion { group, version } => {
             if !group_version_exists(group, version) {
@@ -68,20 +79,23 @@ fn gv_string(group: &str, version: &str) -> String {
     }
 }
 
-fn api_group(name: &str, versions: &[&str]) -> Value {
+fn api_group(name: &str, versions: &[impl AsRef<str>]) -> Value {
     let vs: Vec<Value> = versions
         .iter()
-        .map(|v| json!({"groupVersion": gv_string(name, v), "version": v}))
+        .map(|v| json!({"groupVersion": gv_string(name, v.as_ref()), "version": v.as_ref()}))
         .collect();
     json!({"kind": "APIGroup", "apiVersion": "v1", "name": name, "versions": vs, "preferredVersion": vs[0]})
 }
 
-fn group_list() -> Value {
-    let groups: Vec<Value> = group_versions()
+fn group_list(remote: &[RemoteGroup]) -> Value {
+    let local = group_versions()
         .into_iter()
         .filter(|(g, _)| !g.is_empty())
-        .map(|(g, vs)| {
-            let mut grp = api_group(g, &vs);
+        .map(|(g, vs)| (aggregator::local::group_priority(g), api_group(g, &vs)));
+    let remote = remote.iter().map(|r| (r.priority, api_group(&r.name, &r.versions)));
+    let groups: Vec<Value> = by_priority(local.chain(remote).collect())
+        .into_iter()
+        .map(|mut grp| {
             if let Some(m) = grp.as_object_mut() {
                 m.remove("kind");
                 m.remove("apiVersion");
@@ -90,6 +104,12 @@ fn group_list() -> Value {
         })
         .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+/// Highest group priority first; equal priorities keep their order (built-in groups first).
+fn by_priority(mut groups: Vec<(i64, Value)>) -> Vec<Value> {
+    groups.sort_by_key(|g| std::cmp::Reverse(g.0));
+    groups.into_iter().map(|(_, g)| g).collect()
 }
 
 /// upstream's storageVersionHash: base64 of the first 8 bytes of sha256("group/version/kind").
@@ -161,8 +181,8 @@ fn discovery_resource(r: &ResourceInfo) -> Value {
     entry
 }
 
-fn discovery_list(core: bool) -> (Bytes, String) {
-    let items: Vec<Value> = group_versions()
+fn discovery_items(core: bool) -> Vec<Value> {
+    group_versions()
         .into_iter()
         .filter(|(g, _)| g.is_empty() == core)
         .map(|(g, versions)| {
@@ -173,7 +193,10 @@ fn discovery_list(core: bool) -> (Bytes, String) {
             let metadata = if g.is_empty() { json!({"creationTimestamp": null}) } else { json!({"name": g, "creationTimestamp": null}) };
             json!({"metadata": metadata, "versions": vs})
         })
-        .collect();
+        .collect()
+}
+
+fn discovery_list(items: Vec<Value>) -> (Bytes, String) {
     let doc = json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items});
     let bytes = negotiate::json_bytes(&doc, false);
     let etag = format!("\"{}\"", hex_upper(&Sha512::digest(&bytes)));
@@ -184,8 +207,76 @@ pub fn hex_upper(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
-static AGG_CORE: LazyLock<(Bytes, String)> = LazyLock::new(|| discovery_list(true));
-static AGG_GROUPS: LazyLock<(Bytes, String)> = LazyLock::new(|| discovery_list(false));
+static AGG_CORE: LazyLock<(Bytes, String)> = LazyLock::new(|| discovery_list(discovery_items(true)));
+static AGG_GROUPS: LazyLock<(Bytes, String)> = LazyLock::new(|| discovery_list(discovery_items(false)));
+
+/// The aggregated `/apis` document with the remote groups whose servers answered their
+/// last availability check.
+fn with_remote_discovery(api: &Api, remote: &[RemoteGroup]) -> (Bytes, String) {
+    let local = discovery_items(false).into_iter().map(|item| {
+        let group = item["metadata"]["name"].as_str().unwrap_or_default();
+        (aggregator::local::group_priority(group), item)
+    });
+    let remote = remote.iter().filter_map(|r| {
+        let versions: Vec<Value> = r
+            .versions
+            .iter()
+            .filter_map(|v| {
+                let doc = api
+                    .aggregator
+                    .remote(&aggregator::local::api_service_name(&r.name, v))?;
+                Some(remote_version(v, &doc.resources))
+            })
+            .collect();
+        (!versions.is_empty()).then(|| {
+            (
+                r.priority,
+                json!({"metadata": {"name": r.name, "creationTimestamp": null}, "versions": versions}),
+            )
+        })
+    });
+    discovery_list(by_priority(local.chain(remote).collect()))
+}
+
+/// A remote server's APIResourceList in the aggregated (v2) form.
+fn remote_version(version: &str, list: &Value) -> Value {
+    let resources = list["resources"].as_array().map_or(&[][..], Vec::as_slice);
+    let kind_of = |r: &Value| {
+        json!({"group": r["group"].as_str().unwrap_or_default(), "version": r["version"].as_str().unwrap_or_default(),
+               "kind": r["kind"].as_str().unwrap_or_default()})
+    };
+    let out: Vec<Value> = resources
+        .iter()
+        .filter(|r| !r["name"].as_str().unwrap_or_default().contains('/'))
+        .map(|r| {
+            let name = r["name"].as_str().unwrap_or_default();
+            let mut entry = json!({
+                "resource": name,
+                "responseKind": kind_of(r),
+                "scope": if r["namespaced"] == true { "Namespaced" } else { "Cluster" },
+                "singularResource": r["singularName"].as_str().unwrap_or_default(),
+                "verbs": r["verbs"].clone(),
+            });
+            for key in ["shortNames", "categories"] {
+                if r[key].as_array().is_some_and(|a| !a.is_empty()) {
+                    entry[key] = r[key].clone();
+                }
+            }
+            let subs: Vec<Value> = resources
+                .iter()
+                .filter_map(|s| {
+                    let sub = s["name"].as_str()?.strip_prefix(name)?.strip_prefix('/')?;
+                    Some(json!({"subresource": sub, "responseKind": kind_of(s), "verbs": s["verbs"].clone()}))
+                })
+                .collect();
+            if !subs.is_empty() {
+                entry["subresources"] = Value::Array(subs);
+            }
+            entry
+        })
+        .collect();
+    json!({"version": version, "resources": out, "freshness": "Current"})
+}
 
 fn aggregated(doc: &(Bytes, String)) -> Response<Body> {
     let mut r = respond(200, AGGREGATED_V2, doc.0.clone());
@@ -223,8 +314,27 @@ mod tests {
             (eviction["group"].as_str(), eviction["kind"].as_str()),
             (Some("policy"), Some("Eviction"))
         );
-        let groups = group_list();
-        assert_eq!(groups["groups"][0]["name"], "apps");
+        let groups = group_list(&[]);
+        assert_eq!(groups["groups"][0]["name"], "apiregistration.k8s.io");
+        assert_eq!(groups["groups"][1]["name"], "apps");
+        let remote = RemoteGroup {
+            name: "metrics.k8s.io".into(),
+            versions: vec!["v1beta1".into()],
+            priority: 100,
+        };
+        let groups = group_list(std::slice::from_ref(&remote));
+        let names: Vec<&str> = groups["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names.last(), Some(&"metrics.k8s.io"));
+        let first = RemoteGroup {
+            priority: 20000,
+            ..remote
+        };
+        assert_eq!(group_list(&[first])["groups"][0]["name"], "metrics.k8s.io");
         let agg: Value = serde_json::from_slice(&AGG_GROUPS.0).unwrap();
         let autoscaling = agg["items"]
             .as_array()

@@ -187,9 +187,20 @@ async fn route(
     let Some(api_path) = api_path else {
         return Ok(plain(404, "404 page not found\n"));
     };
+    let aggregated = match &api_path {
+        ApiPath::Resource(ResourcePath { group, version, .. }) | ApiPath::GroupVersion { group, version }
+            if !discovery::group_version_exists(group, version) =>
+        {
+            crate::aggregator::remote_service(&api, group, version)
+        }
+        _ => None,
+    };
+    if let Some(svc) = aggregated {
+        return crate::aggregator::proxy::forward(&api, &svc, parts, body, &user).await;
+    }
     let rp = match api_path {
         ApiPath::Resource(rp) => rp,
-        other => return discovery::serve(&other, accept, pretty),
+        other => return discovery::serve(&api, &other, accept, pretty),
     };
     if !discovery::group_version_exists(&rp.group, &rp.version) {
         return Ok(plain(404, "404 page not found\n"));

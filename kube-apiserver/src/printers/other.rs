@@ -1,4 +1,4 @@
-//! Printers of the smaller groups: autoscaling, coordination, policy, scheduling, certificates,
+//! Printers of the smaller groups: apiregistration, autoscaling, coordination, policy, scheduling, certificates,
 //! node, admissionregistration and flowcontrol.
 
 use jiff::{SignedDuration, Timestamp};
@@ -14,6 +14,7 @@ pub(super) fn printer(group: &str, resource: &str) -> Option<&'static Printer> {
     Some(match (group, resource) {
         ("autoscaling", "horizontalpodautoscalers") => &super::autoscaling::HORIZONTAL_POD_AUTOSCALER,
         ("coordination.k8s.io", "leases") => &LEASE,
+        ("apiregistration.k8s.io", "apiservices") => &API_SERVICE,
         ("coordination.k8s.io", "leasecandidates") => &LEASE_CANDIDATE,
         ("policy", "poddisruptionbudgets") => &POD_DISRUPTION_BUDGET,
         ("scheduling.k8s.io", "priorityclasses") => &PRIORITY_CLASS,
@@ -30,6 +31,36 @@ pub(super) fn printer(group: &str, resource: &str) -> Option<&'static Printer> {
         _ => return None,
     })
 }
+
+static API_SERVICE: Printer = Printer {
+    columns: &[
+        NAME,
+        col(
+            "Service",
+            "string",
+            "The reference to the service that hosts this API endpoint.",
+        ),
+        col("Available", "string", "Whether this service is available."),
+        AGE,
+    ],
+    row: |obj, now| {
+        let service = match obj.pointer("/spec/service").filter(|s| s.is_object()) {
+            Some(s) => format!("{}/{}", str_at(s, &["namespace"]), str_at(s, &["name"])),
+            None => "Local".to_string(),
+        };
+        let available = list_at(obj, &["status", "conditions"])
+            .iter()
+            .find(|c| str_at(c, &["type"]) == "Available")
+            .map_or_else(
+                || "Unknown".to_string(),
+                |c| match (str_at(c, &["status"]), str_at(c, &["reason"])) {
+                    ("True", _) | (_, "") => str_at(c, &["status"]).to_string(),
+                    (status, reason) => format!("{status} ({reason})"),
+                },
+            );
+        vec![name_cell(obj), service.into(), available.into(), age(obj, now)]
+    },
+};
 
 static LEASE: Printer = Printer {
     columns: &[

@@ -128,6 +128,7 @@ fn every_printer_survives_an_empty_object() {
         ("batch", &["jobs", "cronjobs"]),
         ("autoscaling", &["horizontalpodautoscalers"]),
         ("coordination.k8s.io", &["leases", "leasecandidates"]),
+        ("apiregistration.k8s.io", &["apiservices"]),
         ("discovery.k8s.io", &["endpointslices"]),
         ("events.k8s.io", &["events"]),
         (

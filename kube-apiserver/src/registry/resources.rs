@@ -238,6 +238,9 @@ pub static RESOURCES: &[ResourceInfo] = &[
          subs: [SubresourceInfo { name: "token", kind: Subresource::Token, response: Some(("authentication.k8s.io", "v1", "TokenRequest")), verbs: CREATE_ONLY }]),
     res!("", ["v1"], "services", "Service", "service", true, short: ["svc"], cat: ["all"],
          subs: [connect("proxy", PROXY_VERBS), STATUS]),
+    // apiregistration.k8s.io/v1
+    res!("apiregistration.k8s.io", ["v1"], "apiservices", "APIService", "apiservice", false,
+         short: [], cat: ["api-extensions"], subs: [STATUS]),
     // apps/v1
     res!("apps", ["v1"], "controllerrevisions", "ControllerRevision", "controllerrevision", true, short: [], cat: [], subs: []),
     res!("apps", ["v1"], "daemonsets", "DaemonSet", "daemonset", true, short: ["ds"], cat: ["all"], subs: [STATUS]),

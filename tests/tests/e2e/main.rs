@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, one module per area.
 
+mod aggregation;
 mod autoscaling;
 mod bad_input;
 mod bootstrap;

@@ -60,6 +60,11 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
             }
         }
         ("", "secrets") => secret(obj),
+        ("apiregistration.k8s.io", "apiservices") => {
+            if let Some(service) = obj.pointer_mut("/spec/service").filter(|s| s.is_object()) {
+                or_insert(service, "port", json!(443));
+            }
+        }
         ("apps", "deployments") => deployment(child(obj, "spec")),
         ("apps", "replicasets") => {
             let spec = child(obj, "spec");

@@ -1,6 +1,7 @@
 //! Validation with upstream's field paths and messages: metadata for every kind, the specs of
 //! the workhorse kinds (one submodule per API area), and the helpers they share.
 
+mod apiregistration;
 mod apps;
 mod batch;
 pub mod certificates;
@@ -36,6 +37,7 @@ pub fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<Fi
         ("", "nodes") => core::node(obj, old, e),
         ("", "persistentvolumeclaims") => core::pvc(obj, old, e),
         ("", "events") | ("events.k8s.io", "events") => core::event(info.group, obj, old, e),
+        ("apiregistration.k8s.io", "apiservices") => apiregistration::api_service(obj, e),
         ("apps", "deployments") => apps::deployment(obj, old, e),
         ("apps", "replicasets") => apps::replica_set(obj, old, e),
         ("apps", "daemonsets") => apps::daemon_set(obj, old, e),
@@ -59,9 +61,12 @@ fn name_errors(info: &ResourceInfo, name: &str) -> Vec<String> {
     match info.resource {
         "namespaces" => v::is_dns1123_label(name),
         "services" => v::is_dns1035_label(name),
-        "roles" | "clusterroles" | "rolebindings" | "clusterrolebindings" | "certificatesigningrequests" => {
-            v::is_path_segment_name(name)
-        }
+        "roles"
+        | "clusterroles"
+        | "rolebindings"
+        | "clusterrolebindings"
+        | "certificatesigningrequests"
+        | "apiservices" => v::is_path_segment_name(name),
         _ => v::is_dns1123_subdomain(name),
     }
 }

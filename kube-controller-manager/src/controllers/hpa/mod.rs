@@ -2,10 +2,12 @@
 //! (autoscaling/v2) reads its target's `scale` subresource, keeps replicas within
 //! [minReplicas, maxReplicas], and, for Resource metrics, scales to
 //! ceil(current × utilization / target) outside a 10% tolerance, using pod metrics from the
-//! `metrics.k8s.io` API (served by a metrics server when one is installed). Scale-downs take
-//! the highest recommendation of the last five minutes (the default stabilization window).
-//! Status and conditions (AbleToScale, ScalingActive, ScalingLimited) and events
+//! `metrics.k8s.io` API (served by a metrics server when one is installed), limited by
+//! `spec.behavior` (`behavior`: stabilization windows and scaling policies).
+//! Status (currentMetrics included), conditions (AbleToScale, ScalingActive, ScalingLimited) and events
 //! (SuccessfulRescale, FailedGetScale, FailedGetResourceMetric) follow upstream.
+
+mod behavior;
 
 use super::Ctx;
 use crate::events::{NORMAL, WARNING};
@@ -14,17 +16,17 @@ use crate::pods;
 use crate::queue::{Queue, run_workers};
 use api_types::quantity::Quantity;
 use k8s_openapi::api::autoscaling::v2::{
-    HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, HorizontalPodAutoscalerStatus, MetricSpec,
+    HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, HorizontalPodAutoscalerStatus, MetricSpec, MetricStatus,
+    MetricValueStatus, ResourceMetricStatus,
 };
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const SYNC_PERIOD: Duration = Duration::from_secs(15);
 const TOLERANCE: f64 = 0.1;
-const DOWNSCALE_WINDOW: Duration = Duration::from_secs(300);
 
 /// The `scale` subresource path of a target, by its kind.
 fn scale_path(ns: &str, api_version: &str, kind: &str, name: &str) -> Option<String> {
@@ -56,8 +58,18 @@ pub fn desired_for_utilization(current: i32, measured: i32, utilization: f64, ta
     (ratio * f64::from(measured)).ceil() as i32
 }
 
+/// What the pods of a target use of one resource.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Utilization {
+    /// Percent of requests, truncated as upstream does.
+    percent: i32,
+    /// Average usage per measured pod, in milli-units.
+    average_milli: i128,
+    measured: i32,
+}
+
 /// CPU or memory utilization in percent of requests over the pods that report metrics.
-fn utilization(pods: &[Arc<Pod>], usage: &HashMap<String, Quantity>, resource: &str) -> Option<(f64, i32)> {
+fn utilization(pods: &[Arc<Pod>], usage: &HashMap<String, Quantity>, resource: &str) -> Option<Utilization> {
     let (mut used, mut requested, mut measured) = (0i128, 0i128, 0);
     for pod in pods {
         let name = pod.metadata.name.clone().unwrap_or_default();
@@ -77,13 +89,17 @@ fn utilization(pods: &[Arc<Pod>], usage: &HashMap<String, Quantity>, resource: &
         requested += request;
         measured += 1;
     }
-    (requested > 0).then(|| (used as f64 * 100.0 / requested as f64, measured))
+    (requested > 0).then(|| Utilization {
+        percent: (used * 100 / requested) as i32,
+        average_milli: used / i128::from(measured.max(1)),
+        measured,
+    })
 }
 
 struct Controller {
     ctx: Ctx,
-    /// Recent recommendations per HPA, for the scale-down stabilization window.
-    recommendations: Mutex<HashMap<String, VecDeque<(Instant, i32)>>>,
+    /// Recent recommendations and scale events per HPA, for `spec.behavior`.
+    histories: Mutex<HashMap<String, behavior::History>>,
 }
 
 pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
@@ -100,7 +116,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
     pods_informer.synced().await;
     let c = Arc::new(Controller {
         ctx: ctx.clone(),
-        recommendations: Mutex::default(),
+        histories: Mutex::default(),
     });
     let again = queue.clone();
     let workers = ctx.opts.concurrent_horizontal_pod_autoscaler_syncs;
@@ -108,7 +124,7 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
         let (c, hpas, pods_informer, again) = (c.clone(), hpas.clone(), pods_informer.clone(), again.clone());
         async move {
             let Some(hpa) = hpas.get(&key) else {
-                c.recommendations.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
+                c.histories.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
                 return Ok(());
             };
             again.add_after(key.clone(), SYNC_PERIOD);
@@ -207,7 +223,8 @@ impl Controller {
                 )
                 .await
             {
-                Ok((proposal, metric_name)) => {
+                Ok((proposal, metric_name, current_metrics)) => {
+                    status.current_metrics = Some(current_metrics);
                     set_condition(
                         &mut status,
                         condition(
@@ -217,7 +234,14 @@ impl Controller {
                             &format!("the HPA was able to successfully calculate a replica count from {metric_name}"),
                         ),
                     );
-                    let stabilized = self.stabilize(key, current, proposal);
+                    let (up, down) = behavior::of(spec.behavior.as_ref());
+                    let stabilized = self
+                        .histories
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .entry(key.to_string())
+                        .or_default()
+                        .normalize(Instant::now(), current, proposal, &up, &down);
                     let bounded = stabilized.clamp(min, max);
                     let limited = if stabilized > max {
                         Some((
@@ -264,6 +288,12 @@ impl Controller {
                 .header("content-type", "application/json")
                 .body(serde_json::to_vec(&body)?)?;
             self.ctx.client.request::<serde_json::Value>(request).await?;
+            self.histories
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(key.to_string())
+                .or_default()
+                .scaled(Instant::now(), current, desired);
             let msg = format!("New size: {desired}; reason: {reason}");
             self.ctx.recorder.event(hpa, NORMAL, "SuccessfulRescale", &msg);
             status.last_scale_time = Some(Time(jiff::Timestamp::now()));
@@ -278,7 +308,8 @@ impl Controller {
         self.ctx.client.request::<serde_json::Value>(request).await
     }
 
-    /// The replica proposal of the largest metric, or why none could be computed.
+    /// The replica proposal of the largest metric with the current value of every metric, or
+    /// why none could be computed.
     async fn recommend(
         &self,
         ns: &str,
@@ -286,8 +317,9 @@ impl Controller {
         current: i32,
         selector: &str,
         pods_informer: &crate::informer::Informer<Pod>,
-    ) -> Result<(i32, String), (&'static str, String)> {
+    ) -> Result<(i32, String, Vec<MetricStatus>), (&'static str, String)> {
         let mut best: Option<(i32, String)> = None;
+        let mut statuses = Vec::new();
         for m in metrics {
             let Some(resource) = m.resource.as_ref().filter(|_| m.type_ == "Resource") else {
                 return Err((
@@ -314,7 +346,7 @@ impl Controller {
             let usage = self.pod_usage(ns, selector, &resource.name).await.map_err(|e| {
                 ("FailedGetResourceMetric", format!("the HPA was unable to compute the replica count: failed to get {} utilization: unable to get metrics for resource {}: {e}", resource.name, resource.name))
             })?;
-            let Some((util, measured)) = utilization(&pods, &usage, &resource.name) else {
+            let Some(util) = utilization(&pods, &usage, &resource.name) else {
                 return Err((
                     "FailedGetResourceMetric",
                     format!(
@@ -323,16 +355,31 @@ impl Controller {
                     ),
                 ));
             };
-            let proposal = desired_for_utilization(current, measured, util, f64::from(target));
+            let proposal = desired_for_utilization(current, util.measured, f64::from(util.percent), f64::from(target));
+            statuses.push(MetricStatus {
+                type_: "Resource".into(),
+                resource: Some(ResourceMetricStatus {
+                    name: resource.name.clone(),
+                    current: MetricValueStatus {
+                        average_utilization: Some(util.percent),
+                        average_value: Some(k8s_openapi::apimachinery::pkg::api::resource::Quantity(
+                            Quantity(util.average_milli).to_string(),
+                        )),
+                        value: None,
+                    },
+                }),
+                ..Default::default()
+            });
             let name = format!("{} resource utilization (percentage of request)", resource.name);
             if best.as_ref().is_none_or(|(b, _)| proposal > *b) {
                 best = Some((proposal, name));
             }
         }
-        best.ok_or((
+        let (proposal, name) = best.ok_or((
             "FailedGetResourceMetric",
-            "the HPA was unable to compute the replica count: no metrics".into(),
-        ))
+            "the HPA was unable to compute the replica count: no metrics".to_string(),
+        ))?;
+        Ok((proposal, name, statuses))
     }
 
     /// Pod usage of a resource from metrics.k8s.io, by pod name.
@@ -368,20 +415,6 @@ impl Controller {
             usage.insert(name.to_string(), total);
         }
         Ok(usage)
-    }
-
-    /// Scale-ups apply at once; a scale-down goes no lower than the highest recommendation
-    /// of the window.
-    fn stabilize(&self, key: &str, current: i32, proposal: i32) -> i32 {
-        let mut all = self.recommendations.lock().unwrap_or_else(|e| e.into_inner());
-        let recent = all.entry(key.to_string()).or_default();
-        let now = Instant::now();
-        recent.retain(|(at, _)| now.duration_since(*at) < DOWNSCALE_WINDOW);
-        recent.push_back((now, proposal));
-        if proposal >= current {
-            return proposal;
-        }
-        recent.iter().map(|(_, r)| *r).max().unwrap_or(proposal).min(current)
     }
 
     async fn write(&self, hpa: &HorizontalPodAutoscaler, status: HorizontalPodAutoscalerStatus) -> anyhow::Result<()> {

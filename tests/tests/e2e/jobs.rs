@@ -352,7 +352,7 @@ fn cronjob_starts_jobs_on_schedule() {
         "-p",
         r#"{"spec":{"suspend":false}}"#,
     ]);
-    s.eventually("a job for the missed run", 20, || cron_jobs(&s).len() == 1);
+    s.eventually("a job for the missed run", 30, || cron_jobs(&s).len() == 1);
     let first = cron_jobs(&s)[0].clone();
     let minutes: i64 = first.trim_start_matches("tick-").parse().expect("tick-<minutes>");
     let scheduled = s.jsonpath(
@@ -365,7 +365,7 @@ fn cronjob_starts_jobs_on_schedule() {
         s.jsonpath(&["job", &first], "{.metadata.ownerReferences[0].kind}"),
         "CronJob"
     );
-    s.eventually("status.active and lastScheduleTime", 10, || {
+    s.eventually("status.active and lastScheduleTime", 30, || {
         s.jsonpath(
             &["cronjob", "tick"],
             "{.status.active[0].name} {.status.lastScheduleTime}",

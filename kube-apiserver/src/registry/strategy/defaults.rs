@@ -65,6 +65,7 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
                 or_insert(service, "port", json!(443));
             }
         }
+        ("autoscaling", "horizontalpodautoscalers") => horizontal_pod_autoscaler(child(obj, "spec")),
         ("apps", "deployments") => deployment(child(obj, "spec")),
         ("apps", "replicasets") => {
             let spec = child(obj, "spec");
@@ -341,6 +342,35 @@ pub fn qos_class(spec: &Value) -> &'static str {
     }
 }
 
+/// autoscaling/v2 (the storage form): one replica at least, 80% CPU when no metric is given,
+/// and a `behavior`, once given, filled with the default rules of each direction (the
+/// scale-down window stays unset: the controller's flag decides it).
+fn horizontal_pod_autoscaler(spec: &mut Value) {
+    or_insert(spec, "minReplicas", json!(1));
+    if spec.get("metrics").and_then(Value::as_array).is_none_or(Vec::is_empty) {
+        spec["metrics"] = json!([{"type": "Resource",
+            "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]);
+    }
+    let Some(behavior) = spec.get_mut("behavior").filter(|b| b.is_object()) else {
+        return;
+    };
+    let up = child(behavior, "scaleUp");
+    or_insert(up, "stabilizationWindowSeconds", json!(0));
+    or_insert(up, "selectPolicy", json!("Max"));
+    or_insert(
+        up,
+        "policies",
+        json!([{"type": "Pods", "value": 4, "periodSeconds": 15}, {"type": "Percent", "value": 100, "periodSeconds": 15}]),
+    );
+    let down = child(behavior, "scaleDown");
+    or_insert(down, "selectPolicy", json!("Max"));
+    or_insert(
+        down,
+        "policies",
+        json!([{"type": "Percent", "value": 100, "periodSeconds": 15}]),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,5 +400,23 @@ mod tests {
         service(&mut s);
         assert_eq!(s["ports"][0]["targetPort"], 80);
         assert_eq!(s["type"], "ClusterIP");
+    }
+
+    #[test]
+    fn horizontal_pod_autoscalers() {
+        let info = crate::registry::resources::find("autoscaling", "v2", "horizontalpodautoscalers").unwrap();
+        let mut hpa = json!({"spec": {"maxReplicas": 3, "behavior": {"scaleDown": {"stabilizationWindowSeconds": 0}}}});
+        apply(info, &mut hpa);
+        assert_eq!(hpa["spec"]["minReplicas"], 1);
+        assert_eq!(
+            hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
+            80
+        );
+        assert_eq!(hpa["spec"]["behavior"]["scaleUp"]["policies"][0]["type"], "Pods");
+        assert_eq!(hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"], 0);
+        assert_eq!(hpa["spec"]["behavior"]["scaleDown"]["selectPolicy"], "Max");
+        let mut plain = json!({"spec": {"maxReplicas": 3}});
+        apply(info, &mut plain);
+        assert!(plain["spec"].get("behavior").is_none());
     }
 }

@@ -3,6 +3,7 @@
 
 pub use k8s_openapi;
 
+pub mod cron;
 pub mod duration;
 pub mod fields;
 pub mod labels;

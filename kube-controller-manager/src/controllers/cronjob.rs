@@ -5,21 +5,19 @@
 //! the active ones first. Finished Jobs beyond the history limits are deleted, oldest first.
 //! Each CronJob is requeued for just after its next scheduled time.
 
-pub mod schedule;
-
 use super::Ctx;
 use super::job::finished_type;
 use crate::events::{NORMAL, WARNING};
 use crate::informer::{Change, Informer, key_of, split_key};
 use crate::pods::{controller_of, controller_ref};
 use crate::queue::{Queue, run_workers};
+use api_types::cron::{self as schedule, Schedule};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use kube::api::{Api, DeleteParams, PostParams, PropagationPolicy};
-use schedule::Schedule;
 use std::sync::Arc;
 use std::time::Duration;
 

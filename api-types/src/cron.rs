@@ -1,8 +1,9 @@
-//! Standard cron schedules as the CronJob controller reads them (robfig/cron's ParseStandard):
-//! five fields (minute, hour, day of month, month, day of week) with `*`, `?`, lists, ranges,
-//! steps and month/weekday names; the `@yearly`, `@monthly`, `@weekly`, `@daily`, `@hourly` and
-//! `@every <duration>` descriptors; and an optional `TZ=` or `CRON_TZ=` prefix. `next` finds
-//! the first matching minute after a time, in the schedule's time zone.
+//! Standard cron schedules as CronJobs use them (robfig/cron's ParseStandard, with its error
+//! texts, which the API server returns in validation errors): five fields (minute, hour, day
+//! of month, month, day of week) with `*`, `?`, lists, ranges, steps and month/weekday names;
+//! the `@yearly`, `@monthly`, `@weekly`, `@daily`, `@hourly` and `@every <duration>`
+//! descriptors; and an optional `TZ=` or `CRON_TZ=` prefix. `next` (for the CronJob
+//! controller) finds the first matching minute after a time, in the schedule's time zone.
 
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
@@ -72,18 +73,21 @@ fn all(b: &Bounds) -> u64 {
     bits(b.min, b.max, 1) | STAR
 }
 
-fn number(s: &str) -> Result<u32, String> {
-    let n: i64 = s.parse().map_err(|e| format!("failed to parse int from {s}: {e}"))?;
+/// A non-negative integer, with Go's strconv.Atoi error text.
+fn number(s: &str) -> Result<i64, String> {
+    let n: i64 = s
+        .parse()
+        .map_err(|_| format!("failed to parse int from {s}: strconv.Atoi: parsing {s:?}: invalid syntax"))?;
     if n < 0 {
         return Err(format!("negative number ({n}) not allowed: {s}"));
     }
-    u32::try_from(n).map_err(|e| format!("failed to parse int from {s}: {e}"))
+    Ok(n)
 }
 
-fn number_or_name(s: &str, b: &Bounds) -> Result<u32, String> {
+fn number_or_name(s: &str, b: &Bounds) -> Result<i64, String> {
     let lower = s.to_ascii_lowercase();
     match b.names.iter().position(|n| *n == lower) {
-        Some(i) => Ok(i as u32 + b.min),
+        Some(i) => Ok(i as i64 + i64::from(b.min)),
         None => number(s),
     }
 }
@@ -96,8 +100,9 @@ fn range(expr: &str, b: &Bounds) -> Result<u64, String> {
         return Err(format!("too many slashes: {expr}"));
     }
     let low_high: Vec<&str> = range.split('-').collect();
+    let (min, max) = (i64::from(b.min), i64::from(b.max));
     let (start, mut end, mut extra) = if low_high[0] == "*" || low_high[0] == "?" {
-        (b.min, b.max, STAR)
+        (min, max, STAR)
     } else {
         let start = number_or_name(low_high[0], b)?;
         let end = match low_high.len() {
@@ -112,20 +117,17 @@ fn range(expr: &str, b: &Bounds) -> Result<u64, String> {
         step_n = number(step)?;
         // "N/step" means "N-max/step".
         if low_high.len() == 1 {
-            end = b.max;
+            end = max;
         }
         if step_n > 1 {
             extra = 0;
         }
     }
-    if start < b.min {
-        return Err(format!(
-            "beginning of range ({start}) below minimum ({}): {expr}",
-            b.min
-        ));
+    if start < min {
+        return Err(format!("beginning of range ({start}) below minimum ({min}): {expr}"));
     }
-    if end > b.max {
-        return Err(format!("end of range ({end}) above maximum ({}): {expr}", b.max));
+    if end > max {
+        return Err(format!("end of range ({end}) above maximum ({max}): {expr}"));
     }
     if start > end {
         return Err(format!(
@@ -135,7 +137,8 @@ fn range(expr: &str, b: &Bounds) -> Result<u64, String> {
     if step_n == 0 {
         return Err(format!("step of range should be a positive number: {expr}"));
     }
-    Ok(bits(start, end, step_n) | extra)
+    // Checked above: 0 <= start <= end <= 59, and the step fits once it is capped at 64.
+    Ok(bits(start as u32, end as u32, step_n.min(64) as u32) | extra)
 }
 
 fn field(expr: &str, b: &Bounds) -> Result<u64, String> {
@@ -159,8 +162,8 @@ fn descriptor(spec: &str, tz: TimeZone) -> Result<Schedule, String> {
         "@hourly" => fields(1, all(&HOURS), all(&DAYS), all(&MONTHS), all(&WEEKDAYS)),
         _ => match spec.strip_prefix("@every ") {
             Some(d) => {
-                let d = api_types::duration::parse(d.trim())
-                    .map_err(|e| format!("failed to parse duration {spec}: {e}"))?;
+                let d = crate::duration::parse(d.trim())
+                    .map_err(|_| format!("failed to parse duration {spec}: time: invalid duration {d:?}"))?;
                 // Whole seconds, at least one.
                 let secs = d.as_secs().max(1);
                 Schedule::Every(SignedDuration::from_secs(secs as i64))
@@ -172,15 +175,15 @@ fn descriptor(spec: &str, tz: TimeZone) -> Result<Schedule, String> {
 
 /// Parses a standard schedule; without a `TZ=`/`CRON_TZ=` prefix it is in `default_tz`.
 pub fn parse(spec: &str, default_tz: TimeZone) -> Result<Schedule, String> {
+    let mut spec = spec.trim();
     if spec.is_empty() {
         return Err("empty spec string".into());
     }
-    let mut spec = spec;
     let mut tz = default_tz;
     if spec.starts_with("TZ=") || spec.starts_with("CRON_TZ=") {
         let (zone, rest) = spec.split_once(' ').unwrap_or((spec, ""));
         let name = zone.split_once('=').map(|(_, n)| n).unwrap_or_default();
-        tz = load_zone(name).map_err(|e| format!("provided bad location {name}: {e}"))?;
+        tz = load_zone(name).map_err(|_| format!("provided bad location {name}: unknown time zone {name}"))?;
         spec = rest.trim();
     }
     if spec.starts_with('@') {
@@ -188,7 +191,11 @@ pub fn parse(spec: &str, default_tz: TimeZone) -> Result<Schedule, String> {
     }
     let parts: Vec<&str> = spec.split_whitespace().collect();
     if parts.len() != 5 {
-        return Err(format!("expected exactly 5 fields, found {}: {spec}", parts.len()));
+        return Err(format!(
+            "expected exactly 5 fields, found {}: [{}]",
+            parts.len(),
+            parts.join(" ")
+        ));
     }
     Ok(Schedule::Fields {
         minute: field(parts[0], &MINUTES)?,
@@ -389,7 +396,7 @@ mod tests {
     #[test]
     fn errors_say_what_is_wrong() {
         let err = |s: &str| parse(s, TimeZone::UTC).err().unwrap_or_default();
-        assert_eq!(err("* * * *"), "expected exactly 5 fields, found 4: * * * *");
+        assert_eq!(err("* * * *"), "expected exactly 5 fields, found 4: [* * * *]");
         assert_eq!(err("60 * * * *"), "end of range (60) above maximum (59): 60");
         assert_eq!(err("* * 0 * *"), "beginning of range (0) below minimum (1): 0");
         assert_eq!(
@@ -399,6 +406,32 @@ mod tests {
         assert_eq!(err("*/0 * * * *"), "step of range should be a positive number: */0");
         assert_eq!(err("* * * * 7"), "end of range (7) above maximum (6): 7");
         assert_eq!(err("@often"), "unrecognized descriptor: @often");
-        assert!(err("x * * * *").starts_with("failed to parse int from x"));
+        assert_eq!(
+            err("x * * * *"),
+            "failed to parse int from x: strconv.Atoi: parsing \"x\": invalid syntax"
+        );
+        assert_eq!(err("1-2-3 * * * *"), "too many hyphens: 1-2-3");
+        assert_eq!(
+            err("99999999999 * * * *"),
+            "end of range (99999999999) above maximum (59): 99999999999"
+        );
+        assert_eq!(
+            err("@every 1x"),
+            "failed to parse duration @every 1x: time: invalid duration \"1x\""
+        );
+        assert_eq!(
+            err("TZ=Mars/Base * * * * *"),
+            "provided bad location Mars/Base: unknown time zone Mars/Base"
+        );
+        for ok in [
+            "*/99 * * * *",
+            "0 0 * * *",
+            "*/15 9-17 * jan-dec mon-fri",
+            "0 0 1,15 * ?",
+            "@every 1h30m",
+            "5 4 * * sun",
+        ] {
+            assert!(parse(ok, TimeZone::UTC).is_ok(), "{ok}");
+        }
     }
 }

@@ -492,15 +492,19 @@ impl ApiServer {
     /// A server as controller tests want it: RBAC on (`Node,RBAC`), so every controller's
     /// role is exercised; ServiceAccount admission off, as in `start`.
     pub fn start_rbac() -> ApiServer {
-        Self::start_with(
-            Store::Embedded,
-            &[
-                "--disable-admission-plugins",
-                "ServiceAccount",
-                "--authorization-mode",
-                "Node,RBAC",
-            ],
-        )
+        Self::start_rbac_with(&[])
+    }
+
+    /// Like `start_rbac`, with extra flags.
+    pub fn start_rbac_with(extra: &[&str]) -> ApiServer {
+        let mut args = vec![
+            "--disable-admission-plugins",
+            "ServiceAccount",
+            "--authorization-mode",
+            "Node,RBAC",
+        ];
+        args.extend_from_slice(extra);
+        Self::start_with(Store::Embedded, &args)
     }
 
     /// kube-controller-manager running only `list` (a `--controllers` value), each controller

@@ -3,6 +3,7 @@
 //! Discovery, `kubectl top`, authorization of proxied requests, availability conditions,
 //! and the HPA controller scaling on the metrics it serves.
 
+use super::autoscaling::DEPLOYMENT;
 use base64::Engine;
 use e2e::{ApiServer, Store, free_port};
 use std::path::Path;
@@ -26,17 +27,6 @@ fn front_proxy_pki(dir: &Path) {
     std::fs::write(dir.join("front-proxy-client.key"), key.serialize_pem()).unwrap();
 }
 
-const DEPLOYMENT: &str = "apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: c, image: nginx:1.27, resources: {requests: {cpu: 100m}}}]}
-";
-
 const HPA: &str = "apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
 metadata: {name: web}
@@ -56,29 +46,22 @@ fn aggregated_metrics_api_serves_top_and_drives_the_autoscaler() {
     let pki = tempfile::tempdir().unwrap();
     front_proxy_pki(pki.path());
     let file = |name: &str| pki.path().join(name).to_string_lossy().into_owned();
-    let s = ApiServer::start_with(
-        Store::Embedded,
-        &[
-            "--disable-admission-plugins",
-            "ServiceAccount",
-            "--authorization-mode",
-            "Node,RBAC",
-            "--proxy-client-cert-file",
-            &file("front-proxy-client.crt"),
-            "--proxy-client-key-file",
-            &file("front-proxy-client.key"),
-            "--requestheader-client-ca-file",
-            &file("front-proxy-ca.crt"),
-            "--requestheader-allowed-names",
-            "front-proxy-client",
-            "--requestheader-username-headers",
-            "X-Remote-User",
-            "--requestheader-group-headers",
-            "X-Remote-Group",
-            "--requestheader-extra-headers-prefix",
-            "X-Remote-Extra-",
-        ],
-    );
+    let s = ApiServer::start_rbac_with(&[
+        "--proxy-client-cert-file",
+        &file("front-proxy-client.crt"),
+        "--proxy-client-key-file",
+        &file("front-proxy-client.key"),
+        "--requestheader-client-ca-file",
+        &file("front-proxy-ca.crt"),
+        "--requestheader-allowed-names",
+        "front-proxy-client",
+        "--requestheader-username-headers",
+        "X-Remote-User",
+        "--requestheader-group-headers",
+        "X-Remote-Group",
+        "--requestheader-extra-headers-prefix",
+        "X-Remote-Extra-",
+    ]);
     // The server publishes how it authenticates proxied requests.
     let published = s.jsonpath(
         &["configmap", "-n", "kube-system", "extension-apiserver-authentication"],

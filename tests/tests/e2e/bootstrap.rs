@@ -102,18 +102,7 @@ fn in_seconds(n: u32) -> String {
 fn bootstrap_token_joins_a_node() {
     let dir = tempfile::tempdir().expect("tmp");
     let (ca_crt, ca_key) = write_ca(dir.path());
-    let s = ApiServer::start_with(
-        Store::Embedded,
-        &[
-            "--disable-admission-plugins",
-            "ServiceAccount",
-            "--authorization-mode",
-            "Node,RBAC",
-            "--enable-bootstrap-token-auth",
-            "--client-ca-file",
-            &ca_crt,
-        ],
-    );
+    let s = ApiServer::start_rbac_with(&["--enable-bootstrap-token-auth", "--client-ca-file", &ca_crt]);
     let _kcm = s.controller_manager(&[
         "--use-service-account-credentials",
         "--controllers",

@@ -2,7 +2,8 @@
 //! `completions` succeeded (NonIndexed: any pods; Indexed: one per index, with the index in an
 //! annotation, a label, `JOB_COMPLETION_INDEX` and the hostname), replaces failed pods after an
 //! exponential backoff, and fails the Job on backoffLimit, activeDeadlineSeconds or a
-//! podFailurePolicy FailJob rule. Every pod it creates carries the `batch.kubernetes.io/job-tracking`
+//! podFailurePolicy FailJob rule (Indexed Jobs with backoffLimitPerIndex: on failed indexes,
+//! see `per_index`). Every pod it creates carries the `batch.kubernetes.io/job-tracking`
 //! finalizer: a finished pod is first recorded in `status.uncountedTerminatedPods`, then its
 //! finalizer removed, then moved to the succeeded/failed counters, so no pod is ever counted twice
 //! or lost, even if it is deleted right after finishing. The terminal Complete/Failed condition
@@ -10,6 +11,7 @@
 
 mod backoff;
 mod indexed;
+mod per_index;
 mod policy;
 mod status;
 
@@ -217,6 +219,8 @@ struct State {
     succeeded: i32,
     prev_succeeded_indexes: Intervals,
     succeeded_indexes: Intervals,
+    /// With backoffLimitPerIndex: the indexes that failed for good.
+    failed_indexes: Option<Intervals>,
     backoff: backoff::Record,
     expected_rm: HashSet<String>,
     uncounted_succeeded: HashSet<String>,
@@ -495,6 +499,7 @@ impl Controller {
             succeeded: 0,
             prev_succeeded_indexes: Intervals::default(),
             succeeded_indexes: Intervals::default(),
+            failed_indexes: None,
             backoff: backoff::Record::default(),
             expected_rm: self.finalizers.get(key),
             uncounted_succeeded: uncounted.succeeded.unwrap_or_default().into_iter().collect(),
@@ -518,6 +523,16 @@ impl Controller {
         let succeeded_refs: Vec<&Pod> = new_succeeded.iter().map(|p| p.as_ref()).collect();
         let failed_refs: Vec<&Pod> = new_failed.iter().map(|p| p.as_ref()).collect();
         s.backoff = self.backoff.get(key).next(&succeeded_refs, &failed_refs);
+        if is_indexed(&s.job)
+            && let Some(limit) = per_index::limit(&s.job)
+        {
+            s.failed_indexes = Some(per_index::failed_indexes(
+                &s.job,
+                &new_failed,
+                completions_len(&s.job),
+                limit,
+            ));
+        }
 
         s.finished = condition(&s.job, "SuccessCriteriaMet")
             .filter(|c| c.status == "True")
@@ -549,6 +564,25 @@ impl Controller {
         if is_indexed(&s.job) {
             s.calculate_succeeded_indexes();
             s.succeeded = s.succeeded_indexes.total() as i32;
+            if s.finished.is_none()
+                && let Some(failed) = &s.failed_indexes
+            {
+                let total = failed.total();
+                let max = spec(&s.job).max_failed_indexes;
+                if max.is_some_and(|m| total > m.max(0) as usize) {
+                    let msg = "Job has exceeded the specified maximal number of failed indexes";
+                    s.finished = Some(new_condition(
+                        "FailureTarget",
+                        "True",
+                        "MaxFailedIndexesExceeded",
+                        msg,
+                        now,
+                    ));
+                } else if total > 0 && total + s.succeeded_indexes.total() >= completions_len(&s.job) {
+                    let msg = "Job has failed indexes";
+                    s.finished = Some(new_condition("FailureTarget", "True", "FailedIndexes", msg, now));
+                }
+            }
             if s.finished.is_none()
                 && let Some(msg) = match_success_policy(&s.job, &s.succeeded_indexes)
             {
@@ -634,6 +668,20 @@ impl Controller {
         let want = want_active(&job, active, s.succeeded);
         let rm_at_least = (active - want).max(0) as usize;
         let mut victims = for_removal(&job, &s.active_pods, rm_at_least);
+        if let Some(failed) = &s.failed_indexes {
+            // Pods of an index that failed for good are not wanted any more.
+            let completions = completions_len(&job);
+            let of_failed: Vec<Arc<Pod>> = s
+                .active_pods
+                .iter()
+                .filter(|p| {
+                    indexed::valid_index(p, completions).is_some_and(|ix| failed.has(ix))
+                        && !victims.iter().any(|v| Arc::ptr_eq(v, p))
+                })
+                .cloned()
+                .collect();
+            victims.extend(of_failed);
+        }
         victims.truncate(MAX_PER_SYNC);
         if !victims.is_empty() {
             // Deletion takes precedence: one or the other per sync, never both.
@@ -647,13 +695,21 @@ impl Controller {
         if diff == 0 {
             return (active, None);
         }
-        let wait = s.backoff.remaining(Timestamp::now());
+        let wait = if s.failed_indexes.is_some() {
+            Duration::ZERO // per index, below
+        } else {
+            s.backoff.remaining(Timestamp::now())
+        };
         if !wait.is_zero() {
             self.queue.add_after(s.key.clone(), wait.max(BATCH_PERIOD));
             return (active, None);
         }
         diff = diff.min(MAX_PER_SYNC);
         let mut indexes = Vec::new();
+        let failures = match s.failed_indexes {
+            Some(_) => per_index::failures_per_index(&job, &s.pods, completions_len(&job)),
+            None => Default::default(),
+        };
         if is_indexed(&job) {
             let mut non_pending = s
                 .succeeded_indexes
@@ -662,7 +718,25 @@ impl Controller {
                 let terminating = s.pods.iter().filter(|p| is_terminating(p));
                 non_pending = non_pending.with_indexes(terminating.filter_map(|p| indexed::completion_index(p)));
             }
+            if let Some(failed) = &s.failed_indexes {
+                non_pending = non_pending.with_indexes(failed.intervals().iter().flat_map(|&(a, b)| a..=b));
+            }
             indexes = indexed::first_pending(&non_pending, diff, completions_len(&job));
+            if s.failed_indexes.is_some() {
+                // An index whose pods failed waits out its own backoff.
+                let now = Timestamp::now();
+                let mut soonest: Option<Duration> = None;
+                indexes.retain(|ix| {
+                    let wait = failures.get(ix).map_or(Duration::ZERO, |f| f.remaining(now));
+                    if !wait.is_zero() {
+                        soonest = Some(soonest.map_or(wait, |w| w.min(wait)));
+                    }
+                    wait.is_zero()
+                });
+                if let Some(wait) = soonest {
+                    self.queue.add_after(s.key.clone(), wait.max(BATCH_PERIOD));
+                }
+            }
             diff = indexes.len();
         }
         if diff == 0 {
@@ -685,6 +759,14 @@ impl Controller {
                     .get_or_insert_default()
                     .insert(COMPLETION_INDEX.into(), ix_text);
                 pod.metadata.generate_name = Some(indexed::generate_name(&name, ix));
+                if s.failed_indexes.is_some() {
+                    let f = failures.get(&ix).copied().unwrap_or_default();
+                    let annotations = pod.metadata.annotations.get_or_insert_default();
+                    annotations.insert(per_index::FAILURE_COUNT.into(), f.failures.to_string());
+                    if f.ignored > 0 {
+                        annotations.insert(per_index::IGNORED_FAILURE_COUNT.into(), f.ignored.to_string());
+                    }
+                }
                 if let Some(spec) = pod.spec.as_mut() {
                     spec.hostname = Some(format!("{name}-{ix}"));
                 }
@@ -863,6 +945,13 @@ impl Controller {
             }
             status.succeeded = nonzero(s.succeeded_indexes.total() as i32);
             status.completed_indexes = (!text.is_empty()).then_some(text);
+            if let Some(failed) = &s.failed_indexes {
+                let text = failed.to_string();
+                if status.failed_indexes.as_deref() != Some(text.as_str()) {
+                    status.failed_indexes = Some(text);
+                    needs_flush = true;
+                }
+            }
         }
         let now = Timestamp::now();
         if let Some(target) = s.finished.clone().filter(|c| c.type_ == "FailureTarget") {
@@ -1175,6 +1264,7 @@ mod tests {
             succeeded: 0,
             prev_succeeded_indexes: Intervals::default(),
             succeeded_indexes: Intervals::default(),
+            failed_indexes: None,
             backoff: backoff::Record::default(),
             expected_rm: HashSet::new(),
             uncounted_succeeded: HashSet::new(),

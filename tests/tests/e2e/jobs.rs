@@ -261,6 +261,98 @@ fn indexed_job_pods_carry_their_index() {
     );
 }
 
+const PER_INDEX: &str = "apiVersion: batch/v1
+kind: Job
+metadata: {name: per}
+spec:
+  completions: 3
+  parallelism: 3
+  completionMode: Indexed
+  backoffLimitPerIndex: 1
+  podFailurePolicy:
+    rules: [{action: FailIndex, onExitCodes: {operator: In, values: [42]}}]
+  template:
+    spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}
+";
+
+/// (index, failure-count annotation, name, phase) of a Job's pods, sorted.
+fn indexed_pods(s: &ApiServer, job: &str) -> Vec<(String, String, String, String)> {
+    let rows = s.jsonpath(
+        &["pods", "-l", &format!("batch.kubernetes.io/job-name={job}")],
+        r#"{range .items[*]}{.metadata.annotations.batch\.kubernetes\.io/job-completion-index} {.metadata.annotations.batch\.kubernetes\.io/job-index-failure-count} {.metadata.name} {.status.phase}{"\n"}{end}"#,
+    );
+    let mut out: Vec<_> = rows
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            (f.len() == 4).then(|| (f[0].into(), f[1].into(), f[2].into(), f[3].into()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn backoff_limit_per_index_fails_indexes_not_the_whole_job_at_once() {
+    let s = ApiServer::start_rbac();
+    let _kcm = s.controllers("job", &[]);
+    s.ok_stdin(&["apply", "-f", "-"], PER_INDEX);
+    assert_eq!(s.jsonpath(&["job", "per"], "{.spec.backoffLimit}"), "2147483647");
+    s.eventually("3 pods", 20, || indexed_pods(&s, "per").len() == 3);
+    let pods = indexed_pods(&s, "per");
+    assert!(pods.iter().all(|p| p.1 == "0"), "{pods:?}");
+    // Exit code 42 matches the FailIndex rule: index 0 fails at once, without a retry.
+    fail(&s, &pods[0].2, 42);
+    s.eventually("failedIndexes 0", 20, || {
+        s.jsonpath(&["job", "per"], "{.status.failedIndexes}") == "0"
+    });
+    // Index 1 has one retry: its replacement carries the failure count.
+    fail(&s, &pods[1].2, 1);
+    succeed(&s, &pods[2].2);
+    s.eventually("a replacement for index 1", 30, || indexed_pods(&s, "per").len() == 4);
+    let replacement = indexed_pods(&s, "per")
+        .into_iter()
+        .find(|p| p.0 == "1" && p.3 != "Failed")
+        .expect("index 1 replaced");
+    assert_eq!(replacement.1, "1");
+    assert!(
+        indexed_pods(&s, "per").iter().filter(|p| p.0 == "0").count() == 1,
+        "index 0 is not retried"
+    );
+    fail(&s, &replacement.2, 1);
+    s.eventually("the Failed condition", 20, || {
+        s.jsonpath(&["job", "per"], r#"{.status.conditions[?(@.type=="Failed")].status}"#) == "True"
+    });
+    let failed = s.jsonpath(
+        &["job", "per"],
+        r#"{.status.conditions[?(@.type=="Failed")].reason}: {.status.conditions[?(@.type=="Failed")].message}"#,
+    );
+    assert_eq!(failed, "FailedIndexes: Job has failed indexes");
+    assert_eq!(
+        s.jsonpath(
+            &["job", "per"],
+            "{.status.failedIndexes} {.status.completedIndexes} {.status.failed}"
+        ),
+        "0,1 2 3"
+    );
+    // With maxFailedIndexes 0, the first failed index fails the Job and stops the others.
+    s.ok_stdin(
+        &["apply", "-f", "-"],
+        &PER_INDEX.replace("name: per}", "name: strict}").replace(
+            "backoffLimitPerIndex: 1",
+            "backoffLimitPerIndex: 1\n  maxFailedIndexes: 0",
+        ),
+    );
+    s.eventually("3 strict pods", 20, || indexed_pods(&s, "strict").len() == 3);
+    fail(&s, &indexed_pods(&s, "strict")[2].2, 42);
+    s.eventually("the strict Job failed", 20, || {
+        s.jsonpath(
+            &["job", "strict"],
+            r#"{.status.conditions[?(@.type=="Failed")].reason}"#,
+        ) == "MaxFailedIndexesExceeded"
+    });
+}
+
 const TTL: &str = "apiVersion: batch/v1
 kind: Job
 metadata: {name: brief}

@@ -267,7 +267,9 @@ fn job(spec: &mut Value) {
         spec["parallelism"] = json!(1);
     }
     or_insert(spec, "parallelism", json!(1));
-    or_insert(spec, "backoffLimit", json!(6));
+    // With a per-index budget, the Job-wide one is effectively off.
+    let per_index = spec.get("backoffLimitPerIndex").is_some_and(|v| !v.is_null());
+    or_insert(spec, "backoffLimit", json!(if per_index { i32::MAX } else { 6 }));
     or_insert(spec, "completionMode", json!("NonIndexed"));
     or_insert(spec, "suspend", json!(false));
     or_insert(spec, "manualSelector", Value::Null);

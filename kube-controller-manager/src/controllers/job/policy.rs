@@ -1,6 +1,7 @@
 //! `spec.podFailurePolicy`: the first rule matching a failed pod decides whether the failure
-//! fails the whole Job (FailJob), is not counted against backoffLimit (Ignore), or is counted
-//! as usual (Count). No matching rule means Count.
+//! fails the whole Job (FailJob), fails its index (FailIndex, with backoffLimitPerIndex), is
+//! not counted against backoffLimit (Ignore), or is counted as usual (Count). No matching rule
+//! means Count.
 
 use k8s_openapi::api::batch::v1::{PodFailurePolicy, PodFailurePolicyOnExitCodesRequirement};
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
@@ -105,8 +106,8 @@ pub fn evaluate(policy: Option<&PodFailurePolicy>, pod: &Pod) -> Verdict {
                     action: Some(action.into()),
                 };
             }
-            // FailIndex needs backoffLimitPerIndex, which this controller does not implement:
-            // such a rule is skipped, as upstream skips it with the feature off.
+            // The index fails (see `per_index`); the failure counts.
+            "FailIndex" => return Verdict::counted(Some(action.into())),
             _ => continue,
         }
     }

@@ -11,7 +11,9 @@ use super::util::{
 };
 use crate::pods;
 use k8s_openapi::api::core::v1::{Node, ObjectReference, Pod, Service};
-use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
+use k8s_openapi::api::discovery::v1::{
+    Endpoint, EndpointConditions, EndpointHints, EndpointPort, EndpointSlice, ForZone,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, PostParams};
 use std::collections::{BTreeMap, BTreeSet};
@@ -159,12 +161,24 @@ pub fn pod_to_endpoint(pod: &Pod, node: Option<&Node>, svc: &Service, address_ty
             ..Default::default()
         }),
         node_name,
+        hints: zone_hint(svc, zone.as_deref()),
         zone,
         hostname: should_set_hostname(pod, svc)
             .then(|| pod.spec.as_ref().and_then(|s| s.hostname.clone()))
             .flatten(),
         ..Default::default()
     }
+}
+
+/// `trafficDistribution: PreferClose`: an endpoint is for clients in its own zone (upstream's
+/// preferClose heuristic); other services carry no hints.
+fn zone_hint(svc: &Service, zone: Option<&str>) -> Option<EndpointHints> {
+    let prefer_close = svc.spec.as_ref().and_then(|s| s.traffic_distribution.as_deref()) == Some("PreferClose");
+    let zone = zone.filter(|_| prefer_close)?;
+    Some(EndpointHints {
+        for_zones: Some(vec![ForZone { name: zone.to_string() }]),
+        ..Default::default()
+    })
 }
 
 /// The reconcile inputs that stay fixed across address families.
@@ -582,6 +596,19 @@ mod tests {
         assert_eq!(ready, [Some(true), Some(false)]);
         assert_eq!(s.endpoints[0].zone.as_deref(), Some("zone-a"));
         assert_eq!(s.endpoints[0].node_name.as_deref(), Some("n1"));
+    }
+
+    #[test]
+    fn prefer_close_hints_each_endpoint_at_its_zone() {
+        let plain = run(&service(json!({})), &[pod(1, true)], &[]);
+        assert_eq!(plain.create[0].endpoints[0].hints, None);
+        let close = run(
+            &service(json!({"trafficDistribution": "PreferClose"})),
+            &[pod(1, true)],
+            &[],
+        );
+        let hints = close.create[0].endpoints[0].hints.clone().unwrap();
+        assert_eq!(hints.for_zones.unwrap()[0].name, "zone-a");
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     if !unknown.is_empty() {
         anyhow::bail!("--controllers: unknown controllers {unknown:?}");
     }
+    opts.signing_files().map_err(|e| anyhow::anyhow!(e))?;
     let config = config(&opts).await?;
     let client = kube::Client::try_from(config.clone())?;
     if opts.secure_port != 0 {

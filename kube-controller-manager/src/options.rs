@@ -53,6 +53,30 @@ pub struct Options {
     /// Filename containing a PEM-encoded RSA or ECDSA private key used to sign cluster-scoped certificates.
     #[arg(long)]
     pub cluster_signing_key_file: Option<PathBuf>,
+    /// Filename containing a PEM-encoded X509 CA certificate used to issue certificates for the kubernetes.io/kubelet-serving signer.
+    #[arg(long)]
+    pub cluster_signing_kubelet_serving_cert_file: Option<PathBuf>,
+    /// Filename containing a PEM-encoded RSA or ECDSA private key used to sign certificates for the kubernetes.io/kubelet-serving signer.
+    #[arg(long)]
+    pub cluster_signing_kubelet_serving_key_file: Option<PathBuf>,
+    /// Filename containing a PEM-encoded X509 CA certificate used to issue certificates for the kubernetes.io/kube-apiserver-client-kubelet signer.
+    #[arg(long)]
+    pub cluster_signing_kubelet_client_cert_file: Option<PathBuf>,
+    /// Filename containing a PEM-encoded RSA or ECDSA private key used to sign certificates for the kubernetes.io/kube-apiserver-client-kubelet signer.
+    #[arg(long)]
+    pub cluster_signing_kubelet_client_key_file: Option<PathBuf>,
+    /// Filename containing a PEM-encoded X509 CA certificate used to issue certificates for the kubernetes.io/kube-apiserver-client signer.
+    #[arg(long)]
+    pub cluster_signing_kube_apiserver_client_cert_file: Option<PathBuf>,
+    /// Filename containing a PEM-encoded RSA or ECDSA private key used to sign certificates for the kubernetes.io/kube-apiserver-client signer.
+    #[arg(long)]
+    pub cluster_signing_kube_apiserver_client_key_file: Option<PathBuf>,
+    /// Filename containing a PEM-encoded X509 CA certificate used to issue certificates for the kubernetes.io/legacy-unknown signer.
+    #[arg(long)]
+    pub cluster_signing_legacy_unknown_cert_file: Option<PathBuf>,
+    /// Filename containing a PEM-encoded RSA or ECDSA private key used to sign certificates for the kubernetes.io/legacy-unknown signer.
+    #[arg(long)]
+    pub cluster_signing_legacy_unknown_key_file: Option<PathBuf>,
     /// The max length of duration signed certificates will be given.
     #[arg(long, default_value = "8760h0m0s", value_parser = api_types::duration::parse)]
     pub cluster_signing_duration: std::time::Duration,
@@ -128,6 +152,54 @@ impl Options {
             .any(|x| named(x) || (x == "*" && c.on_by_default))
     }
 
+    /// The signing CA (certificate, key) of each signer: its own `--cluster-signing-<signer>-*`
+    /// files, or the shared `--cluster-signing-{cert,key}-file` (upstream's rules, messages included).
+    pub fn signing_files(&self) -> Result<Vec<(&'static str, PathBuf, PathBuf)>, String> {
+        let specific = [
+            (
+                "kubernetes.io/kubelet-serving",
+                &self.cluster_signing_kubelet_serving_cert_file,
+                &self.cluster_signing_kubelet_serving_key_file,
+            ),
+            (
+                "kubernetes.io/kube-apiserver-client-kubelet",
+                &self.cluster_signing_kubelet_client_cert_file,
+                &self.cluster_signing_kubelet_client_key_file,
+            ),
+            (
+                "kubernetes.io/kube-apiserver-client",
+                &self.cluster_signing_kube_apiserver_client_cert_file,
+                &self.cluster_signing_kube_apiserver_client_key_file,
+            ),
+            (
+                "kubernetes.io/legacy-unknown",
+                &self.cluster_signing_legacy_unknown_cert_file,
+                &self.cluster_signing_legacy_unknown_key_file,
+            ),
+        ];
+        let pair = |cert: &Option<PathBuf>, key: &Option<PathBuf>| match (cert, key) {
+            (Some(c), Some(k)) => Ok(Some((c.clone(), k.clone()))),
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err("cannot specify key without cert".to_string()),
+            (Some(_), None) => Err("cannot specify cert without key".to_string()),
+        };
+        let shared = pair(&self.cluster_signing_cert_file, &self.cluster_signing_key_file)?;
+        let any_specific = specific.iter().any(|(_, c, k)| c.is_some() || k.is_some());
+        if shared.is_some() && any_specific {
+            return Err(
+                "cannot specify --cluster-signing-{cert,key}-file and other --cluster-signing-*-file flags at the same time"
+                    .into(),
+            );
+        }
+        let mut out = Vec::new();
+        for (signer, cert, key) in specific {
+            if let Some((c, k)) = pair(cert, key)?.or_else(|| shared.clone()) {
+                out.push((signer, c, k));
+            }
+        }
+        Ok(out)
+    }
+
     /// Names in `--controllers` that are not controllers.
     pub fn unknown_controllers(&self) -> Vec<String> {
         self.controllers
@@ -142,6 +214,38 @@ impl Options {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signing_files_per_signer_or_shared() {
+        let o = |args: &[&str]| Options::parse_from([&["kcm"], args].concat());
+        let shared = o(&[
+            "--cluster-signing-cert-file",
+            "ca.crt",
+            "--cluster-signing-key-file",
+            "ca.key",
+        ]);
+        assert_eq!(shared.signing_files().unwrap().len(), 4);
+        let one = o(&[
+            "--cluster-signing-kubelet-serving-cert-file",
+            "s.crt",
+            "--cluster-signing-kubelet-serving-key-file",
+            "s.key",
+        ]);
+        let files = one.signing_files().unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].0, "kubernetes.io/kubelet-serving");
+        let both = o(&[
+            "--cluster-signing-cert-file",
+            "ca.crt",
+            "--cluster-signing-key-file",
+            "ca.key",
+            "--cluster-signing-legacy-unknown-cert-file",
+            "l.crt",
+        ]);
+        assert!(both.signing_files().unwrap_err().contains("at the same time"));
+        let half = o(&["--cluster-signing-kubelet-client-key-file", "k.key"]);
+        assert_eq!(half.signing_files().unwrap_err(), "cannot specify key without cert");
+    }
 
     #[test]
     fn controller_selection() {

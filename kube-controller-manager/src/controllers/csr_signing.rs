@@ -23,6 +23,7 @@ use k8s_openapi::api::certificates::v1::{CertificateSigningRequest, CertificateS
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, PostParams};
 use rcgen::{KeyPair, PublicKeyData, SigningKey};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -471,37 +472,49 @@ impl CaFiles {
 }
 
 pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
-    let (Some(cert), Some(key)) = (
-        ctx.opts.cluster_signing_cert_file.clone(),
-        ctx.opts.cluster_signing_key_file.clone(),
-    ) else {
+    let files = ctx.opts.signing_files().map_err(|e| anyhow::anyhow!(e))?;
+    if files.is_empty() {
         tracing::info!("Skipping CSR signer controller because no csr cert/key was specified");
         return std::future::pending().await;
-    };
-    let ca = Arc::new(CaFiles {
-        cert,
-        key,
-        loaded: Mutex::new(None),
-    });
-    ca.current()?;
+    }
+    let mut cas = HashMap::new();
+    for (signer, cert, key) in files {
+        let ca = Arc::new(CaFiles {
+            cert,
+            key,
+            loaded: Mutex::new(None),
+        });
+        ca.current()?;
+        cas.insert(signer, ca);
+    }
+    let cas = Arc::new(cas);
     let csrs = ctx.informers.get::<CertificateSigningRequest>();
     let queue = Queue::<String>::new();
     csrs.queue_keys(queue.clone());
     csrs.synced().await;
     run_workers("certificate", queue, 5, move |name: String| {
-        let (ctx, csrs, ca) = (ctx.clone(), csrs.clone(), ca.clone());
-        async move { sync(&ctx, &csrs, &ca, &name).await }
+        let (ctx, csrs, cas) = (ctx.clone(), csrs.clone(), cas.clone());
+        async move { sync(&ctx, &csrs, &cas, &name).await }
     })
     .await;
     Ok(())
 }
 
-async fn sync(ctx: &Ctx, csrs: &Informer<CertificateSigningRequest>, ca: &CaFiles, name: &str) -> anyhow::Result<()> {
+async fn sync(
+    ctx: &Ctx,
+    csrs: &Informer<CertificateSigningRequest>,
+    cas: &HashMap<&'static str, Arc<CaFiles>>,
+    name: &str,
+) -> anyhow::Result<()> {
     let Some(csr) = csrs.get(name) else { return Ok(()) };
     if has_certificate(&csr) || !is_approved(&csr) || has_true_condition(&csr, "Failed") {
         return Ok(());
     }
-    let Some(rule) = signer_rule(&csr.spec.signer_name) else {
+    // A signer without a CA of its own is left to whoever runs it.
+    let (Some(rule), Some(ca)) = (
+        signer_rule(&csr.spec.signer_name),
+        cas.get(csr.spec.signer_name.as_str()),
+    ) else {
         return Ok(());
     };
     let req = parse_request(&csr.spec.request.0).map_err(|e| anyhow::anyhow!("unable to parse csr {name:?}: {e}"))?;

@@ -86,6 +86,18 @@ pub struct Options {
     /// Amount of time which we allow running Node to be unresponsive before marking it unhealthy.
     #[arg(long, default_value = "50s", value_parser = api_types::duration::parse)]
     pub node_monitor_grace_period: std::time::Duration,
+    /// Number of nodes per second on which pods are deleted in case of node failure when a zone is healthy.
+    #[arg(long, default_value_t = 0.1)]
+    pub node_eviction_rate: f64,
+    /// Number of nodes per second on which pods are deleted in case of node failure when a zone is unhealthy.
+    #[arg(long, default_value_t = 0.01)]
+    pub secondary_node_eviction_rate: f64,
+    /// Number of nodes from which NodeController treats the cluster as large for the eviction logic purposes.
+    #[arg(long, default_value_t = 50)]
+    pub large_cluster_size_threshold: usize,
+    /// Fraction of Nodes in a zone which needs to be not Ready (minimum 3) for zone to be treated as unhealthy.
+    #[arg(long, default_value_t = 0.55)]
+    pub unhealthy_zone_threshold: f64,
     /// The period for syncing NodeStatus in cloud-node-lifecycle-controller.
     #[arg(long, default_value = "5s", value_parser = api_types::duration::parse)]
     pub node_monitor_period: std::time::Duration,

@@ -84,5 +84,15 @@ fn silent_nodes_go_unknown_get_tainted_and_lose_their_pods() {
     assert!(deleting("elsewhere").is_empty());
     assert_eq!(ready(alive), "True");
     assert!(taints(alive).is_empty(), "{}", taints(alive));
+
+    // Every node silent: the controller suspects its own side (master disruption mode) and
+    // lifts the NoExecute taints instead of evicting everything.
+    nodes.stop_node(alive);
+    s.eventually("the other node goes Unknown", 30, || ready(alive) == "Unknown");
+    s.eventually("NoExecute taints lifted", 15, || {
+        !taints(quiet).contains("NoExecute") && !taints(alive).contains("NoExecute")
+    });
+    assert!(taints(alive).contains("NoSchedule"), "{}", taints(alive));
+    assert!(deleting("elsewhere").is_empty(), "no eviction while every zone is down");
     drop(nodes);
 }

@@ -4,7 +4,10 @@
 //! ("Kubelet stopped posting node status.") and its pods marked not ready. Every node
 //! carries the taints its conditions call for: `not-ready` / `unreachable` NoExecute (the
 //! taint-eviction controller acts on them) and the NoSchedule taints for Ready, pressure,
-//! network and `spec.unschedulable`.
+//! network and `spec.unschedulable`. New NoExecute taints are rate-limited per zone and held
+//! back when every zone is down (`zones`).
+
+mod zones;
 
 use super::Ctx;
 use super::taints::{NOT_READY, UNREACHABLE};
@@ -112,10 +115,19 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
     let mut probes: HashMap<String, Probe> = HashMap::new();
     let mut tick = tokio::time::interval(ctx.opts.node_monitor_period);
     let api: Api<Node> = Api::all(ctx.client.clone());
+    let rates = zones::Rates {
+        primary: ctx.opts.node_eviction_rate,
+        secondary: ctx.opts.secondary_node_eviction_rate,
+        large_cluster: ctx.opts.large_cluster_size_threshold,
+        unhealthy_threshold: ctx.opts.unhealthy_zone_threshold,
+    };
+    let mut zone_states = zones::Zones::default();
     loop {
         tick.tick().await;
         let all = nodes.list();
         probes.retain(|name, _| all.iter().any(|n| n.metadata.name.as_deref() == Some(name.as_str())));
+        // First every node's health, then the zones it adds up to, then the taints.
+        let mut checked = Vec::with_capacity(all.len());
         for node in all {
             let name = node.metadata.name.clone().unwrap_or_default();
             let ready = condition(&node, "Ready");
@@ -151,7 +163,32 @@ pub async fn run(ctx: Ctx) -> anyhow::Result<()> {
                     }
                 }
             }
-            if let Some(taints) = retaint(&node, &desired_taints(&node)) {
+            checked.push(node);
+        }
+        let readiness: Vec<(String, bool)> = checked
+            .iter()
+            .map(|n| {
+                let ready = condition(n, "Ready").is_some_and(|c| c.status == "True");
+                (zones::zone_key(n), ready)
+            })
+            .collect();
+        zone_states.observe(&readiness, &rates, Instant::now());
+        for mut node in checked {
+            let name = node.metadata.name.clone().unwrap_or_default();
+            let mut want = desired_taints(&node);
+            let tainted = node.spec.as_ref().and_then(|s| s.taints.as_ref()).is_some_and(|ts| {
+                ts.iter()
+                    .any(|t| t.effect == "NoExecute" && (t.key == NOT_READY || t.key == UNREACHABLE))
+            });
+            let zone = zones::zone_key(&node);
+            // A node not yet tainted for eviction waits for its zone's rate limit (a swap
+            // between not-ready and unreachable does not); none is while every zone is down.
+            want.retain(|(_, effect)| {
+                *effect != "NoExecute"
+                    || (tainted && !zone_states.all_disrupted())
+                    || zone_states.may_taint(&zone, Instant::now())
+            });
+            if let Some(taints) = retaint(&node, &want) {
                 node.spec.get_or_insert_default().taints = (!taints.is_empty()).then_some(taints);
                 if let Err(e) = api.replace(&name, &PostParams::default(), &node).await {
                     tracing::debug!(node = %name, error = %e, "taint update failed; retried next period");

@@ -364,31 +364,38 @@ pub fn usage_error(err: &clap::Error, argv: &[String]) -> Option<String> {
                     "error: unknown command \"{word}\" for \"kubectl\"\nRun 'kubectl --help' for usage."
                 ))
             } else {
-                Some(format!("error: unknown command \"{word}\" for \"{path}\"\n{see}"))
+                Some(format!(
+                    "error: unknown command \"{word}\"\nSee '{path} -h' for help and examples"
+                ))
             }
         }
-        ErrorKind::InvalidValue if err.get(ContextKind::InvalidValue).is_some() => {
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
             let a = arg();
-            let flag = a.split([' ', '=', '<']).next().unwrap_or_default().to_string();
-            match err.get(ContextKind::InvalidValue) {
-                Some(ContextValue::String(v)) if v.is_empty() => {
-                    Some(format!("error: flag needs an argument: {flag}\n{see}"))
-                }
-                Some(ContextValue::String(v)) => Some(format!(
-                    "error: invalid argument \"{v}\" for \"{flag}\" flag: strconv.ParseBool: parsing \"{v}\": invalid syntax\n{see}"
-                )),
-                _ => Some(format!("error: {err}\n{see}")),
-            }
-        }
-        ErrorKind::ValueValidation => {
-            let a = arg();
-            let flag = a.split([' ', '=', '<']).next().unwrap_or_default().to_string();
+            let long = a
+                .trim_start_matches('-')
+                .split([' ', '=', '<', '['])
+                .next()
+                .unwrap_or_default()
+                .to_string();
             let v = match err.get(ContextKind::InvalidValue) {
                 Some(ContextValue::String(v)) => v.clone(),
                 _ => String::new(),
             };
+            let short = short_of(&long);
+            if v.is_empty() {
+                // cobra names the flag as it was typed.
+                let typed_short = short.filter(|c| argv.last().is_some_and(|l| l == &format!("-{c}")));
+                return Some(match typed_short {
+                    Some(c) => format!("error: flag needs an argument: '{c}' in -{c}\n{see}"),
+                    None => format!("error: flag needs an argument: --{long}\n{see}"),
+                });
+            }
+            let shown = match short {
+                Some(c) => format!("-{c}, --{long}"),
+                None => format!("--{long}"),
+            };
             Some(format!(
-                "error: invalid argument \"{v}\" for \"{flag}\" flag: strconv.ParseBool: parsing \"{v}\": invalid syntax\n{see}"
+                "error: invalid argument \"{v}\" for \"{shown}\" flag: strconv.ParseBool: parsing \"{v}\": invalid syntax\n{see}"
             ))
         }
         _ => {
@@ -402,6 +409,20 @@ pub fn usage_error(err: &clap::Error, argv: &[String]) -> Option<String> {
             Some(format!("error: {first}\n{see}"))
         }
     }
+}
+
+/// The one-letter form of a flag, found by its long name anywhere in the command tree.
+fn short_of(long: &str) -> Option<char> {
+    use clap::CommandFactory;
+    fn find(cmd: &clap::Command, long: &str) -> Option<char> {
+        for a in cmd.get_arguments() {
+            if a.get_long() == Some(long) {
+                return a.get_short();
+            }
+        }
+        cmd.get_subcommands().find_map(|c| find(c, long))
+    }
+    find(&Cli::command(), long)
 }
 
 #[cfg(test)]
@@ -431,6 +452,14 @@ mod tests {
             "error: unknown flag: --foo\nSee 'kubectl config view --help' for usage."
         );
         assert_eq!(err_of("kubectl get pods -A"), "ok");
+        assert_eq!(
+            err_of("kubectl get pods -n"),
+            "error: flag needs an argument: 'n' in -n\nSee 'kubectl get --help' for usage."
+        );
+        assert_eq!(
+            err_of("kubectl get pods -A=foo"),
+            "error: invalid argument \"foo\" for \"-A, --all-namespaces\" flag: strconv.ParseBool: parsing \"foo\": invalid syntax\nSee 'kubectl get --help' for usage."
+        );
         assert_eq!(err_of("kubectl -n x get pods --all-namespaces=false"), "ok");
     }
 

@@ -82,7 +82,8 @@ fn flatten(cfg: &mut Config) -> Result<(), CmdError> {
     let embed = |e: &mut Entry, file_key: &str, data_key: &str| -> Result<(), CmdError> {
         if let Some(p) = e.body.get(file_key).and_then(Value::as_str).filter(|p| !p.is_empty()) {
             let path = resolve_path(p, e.origin.as_deref());
-            let bytes = std::fs::read(&path).map_err(|err| CmdError::msg(format!("open {path}: {err}")))?;
+            let bytes =
+                std::fs::read(&path).map_err(|err| CmdError::msg(format!("open {path}: {}", go_io_error(&err))))?;
             if let Some(m) = e.body.as_object_mut() {
                 m.remove(file_key);
                 m.insert(
@@ -307,6 +308,21 @@ fn set_credentials(g: &GlobalArgs, sources: &Sources, a: SetCredentialsArgs, out
     if let Some(p) = &g.password {
         set_or_remove(b, "password", p, false);
     }
+    // Setting one kind of credentials clears the other, as upstream does.
+    let set_token = g.token.as_deref().is_some_and(|t| !t.is_empty());
+    let set_basic =
+        g.username.as_deref().is_some_and(|t| !t.is_empty()) || g.password.as_deref().is_some_and(|t| !t.is_empty());
+    if (set_token || set_basic)
+        && let Some(m) = b.as_object_mut()
+    {
+        if !set_token {
+            m.remove("token");
+        }
+        if !set_basic {
+            m.remove("username");
+            m.remove("password");
+        }
+    }
     if a.exec_command.is_some() || a.exec_api_version.is_some() || !a.exec_arg.is_empty() || !a.exec_env.is_empty() {
         let mut exec = b.get("exec").cloned().unwrap_or_else(
             || json!({"command": "", "args": null, "env": null, "apiVersion": "", "provideClusterInfo": false}),
@@ -360,4 +376,18 @@ fn delete_context(sources: &Sources, name: &str, out: &mut Output) -> Result<(),
     out.stdout
         .push_str(&format!("deleted context {name} from {}\n", shown.display()));
     Ok(())
+}
+
+/// An I/O error worded as Go's syscall errors are (`no such file or directory`).
+pub fn go_io_error(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
 }

@@ -1,4 +1,4 @@
-//! Column alignment as Go's text/tabwriter does it with kubectl's settings (minwidth 0,
+//! Column alignment as Go's text/tabwriter does it with kubectl's settings (minwidth 6,
 //! padding 3, pad with spaces): cells end with a tab, the last cell of a line is not aligned,
 //! and a column's width is set per block of consecutive lines that have that column.
 
@@ -8,13 +8,15 @@ pub struct TabWriter {
     lines: Vec<Vec<String>>,
     partial: String,
     padding: usize,
+    min_width: usize,
 }
 
 impl TabWriter {
-    /// kubectl's writer: padding 3.
+    /// kubectl's writer: cells padded by 3, columns at least 6 wide.
     pub fn new() -> TabWriter {
         TabWriter {
             padding: 3,
+            min_width: 6,
             ..Default::default()
         }
     }
@@ -94,7 +96,7 @@ impl TabWriter {
         while i < end {
             if column + 1 < lines[i].len() {
                 let mut j = i;
-                let mut width = 0;
+                let mut width = self.min_width;
                 while j < end && column + 1 < lines[j].len() {
                     width = width.max(lines[j][column].chars().count() + self.padding);
                     j += 1;
@@ -131,19 +133,24 @@ mod tests {
     #[test]
     fn empty_trailing_cell_keeps_padding() {
         let out = align("A\tB\tC\nxx\t\t\n");
-        assert_eq!(out, "A    B   C\nxx       \n");
+        assert_eq!(out, "A     B     C\nxx          \n");
     }
 
     #[test]
     fn blocks_are_aligned_separately() {
         // The middle line has no tab, so the blocks above and below are independent.
         let out = align("a\tb\nlong-cell-here\nccc\td\n");
-        assert_eq!(out, "a   b\nlong-cell-here\nccc   d\n");
+        assert_eq!(out, "a     b\nlong-cell-here\nccc   d\n");
+    }
+
+    #[test]
+    fn narrow_columns_are_six_wide() {
+        assert_eq!(align("p1\t0\t5s\n"), "p1    0     5s\n");
     }
 
     #[test]
     fn counts_characters_not_bytes() {
-        let out = align("é\tx\nab\ty\n");
-        assert_eq!(out, "é    x\nab   y\n");
+        let out = align("éabc\tx\nab\ty\n");
+        assert_eq!(out, "éabc   x\nab     y\n");
     }
 }

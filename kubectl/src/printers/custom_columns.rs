@@ -87,7 +87,7 @@ mod tests {
         let cols = parse("N:.metadata.name,D:.data,X:.nope,C:{.spec.containers[*].name}").expect("spec");
         let obj = json!({"metadata": {"name": "c1"}, "data": {"a": "b"}, "spec": {"containers": [{"name": "x"}, {"name": "y"}]}});
         let text = super::super::tabwriter::align(&print(&cols, &[obj], false));
-        assert_eq!(text, "N    D          X        C\nc1   map[a:b]   <none>   x,y\n");
+        assert_eq!(text, "N     D          X        C\nc1    map[a:b]   <none>   x,y\n");
     }
 
     #[test]

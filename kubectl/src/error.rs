@@ -65,6 +65,10 @@ impl From<crate::kubeconfig::client::ClientError> for CmdError {
     fn from(e: crate::kubeconfig::client::ClientError) -> CmdError {
         match e {
             crate::kubeconfig::client::ClientError::Kube(m) if m.starts_with("The connection") => CmdError::Raw(m),
+            e @ (crate::kubeconfig::client::ClientError::NoContext(_)
+            | crate::kubeconfig::client::ClientError::NoCluster(_)) => {
+                CmdError::Raw(format!("Error in configuration: {e}"))
+            }
             other => CmdError::Message(other.to_string()),
         }
     }

@@ -163,10 +163,13 @@ fn use_context(sources: &Sources, name: &str, out: &mut Output) -> Result<(), Cm
     if !cfg.contexts.contains_key(name) {
         return Err(CmdError::msg(format!("no context exists with the name: \"{name}\"")));
     }
-    let path = file_for(sources, |c| !c.current_context.is_empty())?;
-    let mut file = load_file(&path)?;
-    file.current_context = name.to_string();
-    file.write(&path)?;
+    // Like client-go's ModifyConfig, nothing is written when nothing changes.
+    if cfg.current_context != name {
+        let path = file_for(sources, |c| !c.current_context.is_empty())?;
+        let mut file = load_file(&path)?;
+        file.current_context = name.to_string();
+        file.write(&path)?;
+    }
     out.stdout.push_str(&format!("Switched to context \"{name}\".\n"));
     Ok(())
 }
@@ -190,6 +193,7 @@ fn set_context(g: &GlobalArgs, sources: &Sources, a: SetContextArgs, out: &mut O
     let exists = cfg.contexts.contains_key(&name);
     let path = file_for(sources, |c| c.contexts.contains_key(&name))?;
     let mut file = load_file(&path)?;
+    let before = file.to_value();
     let entry = file.contexts.entry(name.clone()).or_insert_with(|| Entry {
         body: json!({"cluster": "", "user": ""}),
         origin: Some(path.clone()),
@@ -199,7 +203,7 @@ fn set_context(g: &GlobalArgs, sources: &Sources, a: SetContextArgs, out: &mut O
             set_or_remove(&mut entry.body, key, v, key != "namespace");
         }
     }
-    file.write(&path)?;
+    write_if_changed(&file, &before, &path)?;
     let verb = if exists { "modified" } else { "created" };
     out.stdout.push_str(&format!("Context \"{name}\" {verb}.\n"));
     Ok(())
@@ -220,6 +224,7 @@ fn set_cluster(g: &GlobalArgs, sources: &Sources, a: SetClusterArgs, out: &mut O
     let name = a.name;
     let path = file_for(sources, |c| c.clusters.contains_key(&name))?;
     let mut file = load_file(&path)?;
+    let before = file.to_value();
     let entry = file.clusters.entry(name.clone()).or_insert_with(|| Entry {
         body: json!({"server": ""}),
         origin: Some(path.clone()),
@@ -263,7 +268,7 @@ fn set_cluster(g: &GlobalArgs, sources: &Sources, a: SetClusterArgs, out: &mut O
             m.remove("insecure-skip-tls-verify");
         }
     }
-    file.write(&path)?;
+    write_if_changed(&file, &before, &path)?;
     out.stdout.push_str(&format!("Cluster \"{name}\" set.\n"));
     Ok(())
 }
@@ -272,6 +277,7 @@ fn set_credentials(g: &GlobalArgs, sources: &Sources, a: SetCredentialsArgs, out
     let name = a.name;
     let path = file_for(sources, |c| c.users.contains_key(&name))?;
     let mut file = load_file(&path)?;
+    let before = file.to_value();
     let entry = file.users.entry(name.clone()).or_insert_with(|| Entry {
         body: json!({}),
         origin: Some(path.clone()),
@@ -350,7 +356,7 @@ fn set_credentials(g: &GlobalArgs, sources: &Sources, a: SetCredentialsArgs, out
         }
         b["exec"] = exec;
     }
-    file.write(&path)?;
+    write_if_changed(&file, &before, &path)?;
     out.stdout.push_str(&format!("User \"{name}\" set.\n"));
     Ok(())
 }
@@ -390,4 +396,12 @@ pub fn go_io_error(e: &std::io::Error) -> String {
         Some(c) => c.to_lowercase().chain(chars).collect(),
         None => text,
     }
+}
+
+/// Writes the file only when its content changed, as client-go's ModifyConfig does.
+fn write_if_changed(file: &Config, before: &Value, path: &std::path::Path) -> Result<(), CmdError> {
+    if &file.to_value() != before || !path.exists() {
+        file.write(path)?;
+    }
+    Ok(())
 }

@@ -48,7 +48,7 @@ impl CmdError {
                 message: text,
             },
             _ => CmdError::ServerPlain(if text.is_empty() {
-                format!("an error on the server (\"\") has prevented the request from succeeding")
+                "an error on the server (\"\") has prevented the request from succeeding".to_string()
             } else {
                 text
             }),

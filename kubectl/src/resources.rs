@@ -21,14 +21,14 @@ pub fn split_args(args: &[String]) -> Result<Vec<(String, Vec<String>)>, CmdErro
         let mut out: Vec<(String, Vec<String>)> = Vec::new();
         for a in args {
             let Some((t, n)) = a.split_once('/') else {
-                return Err(CmdError::msg(format!(
-                    "there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'"
-                )));
+                return Err(CmdError::msg(
+                    "there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'",
+                ));
             };
             if t.is_empty() || n.is_empty() {
-                return Err(CmdError::msg(format!(
-                    "arguments in resource/name form must have a single resource and name"
-                )));
+                return Err(CmdError::msg(
+                    "arguments in resource/name form must have a single resource and name",
+                ));
             }
             match out.iter_mut().find(|(ot, _)| ot == t) {
                 Some((_, names)) => names.push(n.to_string()),

@@ -57,7 +57,7 @@ pub async fn run(g: &GlobalArgs, a: ApiResourcesArgs, out: &mut Output) -> Resul
         && sb != "name"
         && sb != "kind"
     {
-        return Err(CmdError::msg(format!("--sort-by accepts only name or kind")));
+        return Err(CmdError::msg("--sort-by accepts only name or kind"));
     }
     let mut s = Session::open(g, "kubectl api-resources").await?;
     let rs = filter_and_sort(preferred(s.discovery(false).await?), &a);

@@ -215,13 +215,11 @@ pub async fn run(g: &GlobalArgs, a: GetArgs, out: &mut Output) -> Result<i32, Cm
                         out.stdout.push('\n');
                     }
                 }
-                Format::Columns(cols) => {
-                    if !objects.is_empty() || errors.is_empty() {
-                        let text = custom_columns::print(cols, &objects, a.no_headers == Some(true));
-                        let mut tw = TabWriter::new();
-                        tw.write(&text);
-                        out.stdout.push_str(&tw.flush());
-                    }
+                Format::Columns(cols) if !objects.is_empty() || errors.is_empty() => {
+                    let text = custom_columns::print(cols, &objects, a.no_headers == Some(true));
+                    let mut tw = TabWriter::new();
+                    tw.write(&text);
+                    out.stdout.push_str(&tw.flush());
                 }
                 _ => {}
             }

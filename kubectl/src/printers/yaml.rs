@@ -135,10 +135,8 @@ impl Emitter {
         } else {
             Style::Double
         };
-        if style == Style::Plain {
-            if !a.block_plain_allowed || (s.is_empty() && simple_key) {
-                style = Style::Single;
-            }
+        if style == Style::Plain && (!a.block_plain_allowed || (s.is_empty() && simple_key)) {
+            style = Style::Single;
         }
         if style == Style::Single && !a.single_quoted_allowed {
             style = Style::Double;
@@ -349,10 +347,10 @@ fn resolves_as_string(s: &str) -> bool {
         return false;
     }
     let first = s.chars().next().unwrap_or(' ');
-    if "+-.0123456789".contains(first) {
-        if looks_like_int(s) || looks_like_float(s) || is_timestamp(s) || is_base60_float(s) {
-            return false;
-        }
+    if "+-.0123456789".contains(first)
+        && (looks_like_int(s) || looks_like_float(s) || is_timestamp(s) || is_base60_float(s))
+    {
+        return false;
     }
     true
 }

@@ -73,7 +73,10 @@ fn main() {
     let ours = binary("kubectl");
     let upstream = kubectl_path(33);
     println!("kubectl get, {pods} pods, median of {runs} runs (warm discovery cache)");
-    println!("{:<22} {:>12} {:>16} {:>8}", "command", "ours", "upstream 1.33", "ratio");
+    println!(
+        "{:<22} {:>12} {:>16} {:>8}",
+        "command", "ours", "upstream 1.33", "ratio"
+    );
     for args in [&["get", "pods"][..], &["get", "pods", "-o", "yaml"][..]] {
         let o = median(&ours, &server, args, runs);
         let u = median(&upstream, &server, args, runs);
@@ -81,6 +84,12 @@ fn main() {
             (Some(o), Some(u)) if !o.is_zero() => format!("{:.1}x", u.as_secs_f64() / o.as_secs_f64()),
             _ => "-".into(),
         };
-        println!("{:<22} {:>12} {:>16} {:>8}", format!("kubectl {}", args.join(" ")), ms(o), ms(u), ratio);
+        println!(
+            "{:<22} {:>12} {:>16} {:>8}",
+            format!("kubectl {}", args.join(" ")),
+            ms(o),
+            ms(u),
+            ratio
+        );
     }
 }

@@ -256,8 +256,7 @@ fn rows() -> Vec<Row> {
 fn is_duration(token: &str) -> bool {
     let mut digits = false;
     let mut units = 0;
-    let mut chars = token.chars().peekable();
-    while let Some(c) = chars.next() {
+    for c in token.chars() {
         if c.is_ascii_digit() {
             digits = true;
         } else if matches!(c, 'd' | 'h' | 'm' | 's' | 'y') && digits {

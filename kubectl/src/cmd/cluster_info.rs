@@ -7,13 +7,19 @@ use crate::cli::GlobalArgs;
 use crate::error::CmdError;
 use crate::http;
 use serde_json::Value;
+use std::io::IsTerminal;
 
 pub async fn run(g: &GlobalArgs, out: &mut Output) -> Result<(), CmdError> {
     let s = Session::open(g, "kubectl cluster-info").await?;
     let server = s.conn.server.trim_end_matches('/').to_string();
-    // Upstream prints with ANSI colours: green names, yellow URLs.
+    // Upstream colours names green and URLs yellow, only on a terminal.
+    let tty = std::io::stdout().is_terminal();
+    let green = |t: &str| if tty { format!("\x1b[0;32m{t}\x1b[0m") } else { t.to_string() };
+    let yellow = |t: &str| if tty { format!("\x1b[0;33m{t}\x1b[0m") } else { t.to_string() };
     out.stdout.push_str(&format!(
-        "\x1b[0;32mKubernetes control plane\x1b[0m is running at \x1b[0;33m{server}\x1b[0m\n"
+        "{} is running at {}\n",
+        green("Kubernetes control plane"),
+        yellow(&server)
     ));
     let path = "/api/v1/namespaces/kube-system/services?labelSelector=kubernetes.io%2Fcluster-service%3Dtrue";
     let reply = http::get(s.client(), path, "application/json").await?;
@@ -28,9 +34,8 @@ pub async fn run(g: &GlobalArgs, out: &mut Output) -> Result<(), CmdError> {
             .as_str()
             .map(|p| format!(":{p}"))
             .unwrap_or_default();
-        out.stdout.push_str(&format!(
-            "\x1b[0;32m{name}\x1b[0m is running at \x1b[0;33m{server}/api/v1/namespaces/kube-system/services/{svc_name}{port}/proxy\x1b[0m\n"
-        ));
+        let url = format!("{server}/api/v1/namespaces/kube-system/services/{svc_name}{port}/proxy");
+        out.stdout.push_str(&format!("{} is running at {}\n", green(name), yellow(&url)));
     }
     out.stdout
         .push_str("\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.\n");

@@ -50,7 +50,11 @@ pub async fn run(g: &GlobalArgs, a: VersionArgs, out: &mut Output) -> Result<(),
             out.stdout.push_str(&text);
             out.stdout.push('\n');
         }
-        Some("yaml") => out.stdout.push_str(&yaml::to_yaml(&doc)),
+        Some("yaml") => {
+            // Upstream ends the document with an empty line.
+            out.stdout.push_str(&yaml::to_yaml(&doc));
+            out.stdout.push('\n');
+        }
         Some(other) => return Err(CmdError::msg(format!("--output {other} is not available"))),
     }
     match server_err {

@@ -203,6 +203,7 @@ fn rows() -> Vec<Row> {
         "api-resources --namespaced=false",
         "api-resources --api-group=apps --verbs=list,watch",
         "api-versions",
+        "cluster-info",
         "get --raw /readyz",
     ]
     .iter()
@@ -247,9 +248,11 @@ fn rows() -> Vec<Row> {
         r.writes = true;
         rows.push(r);
     }
-    let mut v = row("version --client -o json");
-    v.mask = Mask::Version;
-    rows.push(v);
+    for line in ["version --client -o json", "version --client -o yaml"] {
+        let mut v = row(line);
+        v.mask = Mask::Version;
+        rows.push(v);
+    }
     rows
 }
 
@@ -302,14 +305,8 @@ fn mask_version(text: &str) -> String {
     text.lines()
         .map(|l| {
             let key = l.trim_start().split(':').next().unwrap_or_default();
-            let masked = [
-                "\"gitVersion\"",
-                "\"gitCommit\"",
-                "\"buildDate\"",
-                "\"goVersion\"",
-                "\"compiler\"",
-            ];
-            if masked.contains(&key) {
+            let masked = ["gitVersion", "gitCommit", "buildDate", "goVersion", "compiler"];
+            if masked.contains(&key.trim_matches('"')) {
                 format!(
                     "{}: \"X\"{}\n",
                     &l[..l.find(':').unwrap_or(0)],
@@ -428,4 +425,8 @@ fn masking() {
     assert_eq!(mask_ages("a   12m   <none>\n"), "a   AGE <none>\n");
     assert_eq!(mask_ages("pods   3s1   x\n"), "pods   3s1   x\n");
     assert_eq!(split("get -o 'a b' x"), vec!["get", "-o", "a b", "x"]);
+    assert_eq!(
+        mask_version("  \"gitVersion\": \"v1\",\n  gitCommit: abc\n"),
+        "  \"gitVersion\": \"X\",\n  gitCommit: \"X\"\n"
+    );
 }

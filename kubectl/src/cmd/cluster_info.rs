@@ -14,8 +14,20 @@ pub async fn run(g: &GlobalArgs, out: &mut Output) -> Result<(), CmdError> {
     let server = s.conn.server.trim_end_matches('/').to_string();
     // Upstream colours names green and URLs yellow, only on a terminal.
     let tty = std::io::stdout().is_terminal();
-    let green = |t: &str| if tty { format!("\x1b[0;32m{t}\x1b[0m") } else { t.to_string() };
-    let yellow = |t: &str| if tty { format!("\x1b[0;33m{t}\x1b[0m") } else { t.to_string() };
+    let green = |t: &str| {
+        if tty {
+            format!("\x1b[0;32m{t}\x1b[0m")
+        } else {
+            t.to_string()
+        }
+    };
+    let yellow = |t: &str| {
+        if tty {
+            format!("\x1b[0;33m{t}\x1b[0m")
+        } else {
+            t.to_string()
+        }
+    };
     out.stdout.push_str(&format!(
         "{} is running at {}\n",
         green("Kubernetes control plane"),
@@ -35,7 +47,8 @@ pub async fn run(g: &GlobalArgs, out: &mut Output) -> Result<(), CmdError> {
             .map(|p| format!(":{p}"))
             .unwrap_or_default();
         let url = format!("{server}/api/v1/namespaces/kube-system/services/{svc_name}{port}/proxy");
-        out.stdout.push_str(&format!("{} is running at {}\n", green(name), yellow(&url)));
+        out.stdout
+            .push_str(&format!("{} is running at {}\n", green(name), yellow(&url)));
     }
     out.stdout
         .push_str("\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.\n");

@@ -1,0 +1,472 @@
+//! Command-line parsing with clap, shaped like upstream's cobra commands: global flags valid
+//! anywhere, bool flags that take `=false`, and cobra's wording for usage errors
+//! (`error: unknown flag: --foo` + `See 'kubectl get --help' for usage.`).
+
+use crate::kubeconfig::client::ConnectionFlags;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "kubectl", disable_help_subcommand = true, disable_version_flag = true)]
+#[command(about = "kubectl controls the Kubernetes cluster manager.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file to use for CLI requests.
+    #[arg(long, global = true)]
+    pub kubeconfig: Option<String>,
+    /// The name of the kubeconfig context to use
+    #[arg(long, global = true)]
+    pub context: Option<String>,
+    /// The name of the kubeconfig cluster to use
+    #[arg(long, global = true)]
+    pub cluster: Option<String>,
+    /// The name of the kubeconfig user to use
+    #[arg(long, global = true)]
+    pub user: Option<String>,
+    /// If present, the namespace scope for this CLI request
+    #[arg(short = 'n', long, global = true)]
+    pub namespace: Option<String>,
+    /// The address and port of the Kubernetes API server
+    #[arg(short = 's', long, global = true)]
+    pub server: Option<String>,
+    /// Bearer token for authentication to the API server
+    #[arg(long, global = true)]
+    pub token: Option<String>,
+    /// Path to a cert file for the certificate authority
+    #[arg(long = "certificate-authority", global = true)]
+    pub certificate_authority: Option<String>,
+    /// Path to a client certificate file for TLS
+    #[arg(long = "client-certificate", global = true)]
+    pub client_certificate: Option<String>,
+    /// Path to a client key file for TLS
+    #[arg(long = "client-key", global = true)]
+    pub client_key: Option<String>,
+    /// If true, the server's certificate will not be checked for validity.
+    #[arg(long = "insecure-skip-tls-verify", global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub insecure_skip_tls_verify: Option<bool>,
+    /// Server name to use for server certificate validation.
+    #[arg(long = "tls-server-name", global = true)]
+    pub tls_server_name: Option<String>,
+    /// The length of time to wait before giving up on a single server request.
+    #[arg(long = "request-timeout", global = true)]
+    pub request_timeout: Option<String>,
+    /// Username for basic authentication to the API server
+    #[arg(long, global = true)]
+    pub username: Option<String>,
+    /// Password for basic authentication to the API server
+    #[arg(long, global = true)]
+    pub password: Option<String>,
+    /// Default cache directory
+    #[arg(long = "cache-dir", global = true)]
+    pub cache_dir: Option<String>,
+    /// number for the log level verbosity
+    #[arg(short = 'v', long = "v", global = true)]
+    pub verbosity: Option<String>,
+}
+
+impl GlobalArgs {
+    pub fn connection(&self) -> ConnectionFlags {
+        ConnectionFlags {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            cluster: self.cluster.clone(),
+            user: self.user.clone(),
+            namespace: self.namespace.clone(),
+            server: self.server.clone(),
+            token: self.token.clone(),
+            certificate_authority: self.certificate_authority.clone(),
+            client_certificate: self.client_certificate.clone(),
+            client_key: self.client_key.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            tls_server_name: self.tls_server_name.clone(),
+            request_timeout: self.request_timeout.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Display one or many resources
+    Get(GetArgs),
+    /// Modify kubeconfig files
+    Config(ConfigArgs),
+    /// Print the client and server version information
+    Version(VersionArgs),
+    /// Print the supported API resources on the server
+    #[command(name = "api-resources")]
+    ApiResources(ApiResourcesArgs),
+    /// Print the supported API versions on the server, in the form of "group/version"
+    #[command(name = "api-versions")]
+    ApiVersions,
+    /// Display cluster information
+    #[command(name = "cluster-info")]
+    ClusterInfo,
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct GetArgs {
+    pub args: Vec<String>,
+    /// Output format.
+    #[arg(short = 'o', long)]
+    pub output: Option<String>,
+    /// Selector (label query) to filter on
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+    /// Selector (field query) to filter on
+    #[arg(long = "field-selector")]
+    pub field_selector: Option<String>,
+    /// List the requested object(s) across all namespaces.
+    #[arg(short = 'A', long = "all-namespaces", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub all_namespaces: Option<bool>,
+    /// When printing, show all labels as the last column
+    #[arg(long = "show-labels", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub show_labels: Option<bool>,
+    /// When printing, show the kind of the resource
+    #[arg(long = "show-kind", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub show_kind: Option<bool>,
+    /// Accepts a comma separated list of labels that are going to be presented as columns.
+    #[arg(short = 'L', long = "label-columns", value_delimiter = ',')]
+    pub label_columns: Vec<String>,
+    /// When using the default or custom-column output format, don't print headers.
+    #[arg(long = "no-headers", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub no_headers: Option<bool>,
+    /// If non-empty, sort list types using this field specification.
+    #[arg(long = "sort-by")]
+    pub sort_by: Option<String>,
+    /// Return large lists in chunks rather than all at once.
+    #[arg(long = "chunk-size", default_value_t = 500)]
+    pub chunk_size: i64,
+    /// Raw URI to request from the server.
+    #[arg(long)]
+    pub raw: Option<String>,
+    /// If the requested object does not exist the command will return exit code 0.
+    #[arg(long = "ignore-not-found", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub ignore_not_found: Option<bool>,
+    /// After listing/getting the requested object, watch for changes.
+    #[arg(short = 'w', long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub watch: Option<bool>,
+    /// Watch for changes to the requested object(s), without listing/getting first.
+    #[arg(long = "watch-only", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub watch_only: Option<bool>,
+    /// If true, keep the managedFields when printing objects in JSON or YAML format.
+    #[arg(long = "show-managed-fields", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub show_managed_fields: Option<bool>,
+}
+
+#[derive(Args, Debug)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Display merged kubeconfig settings or a specified kubeconfig file
+    View(ConfigViewArgs),
+    /// Describe one or many contexts
+    #[command(name = "get-contexts")]
+    GetContexts(GetContextsArgs),
+    /// Display the current-context
+    #[command(name = "current-context")]
+    CurrentContext,
+    /// Set the current-context in a kubeconfig file
+    #[command(name = "use-context", alias = "use")]
+    UseContext { name: String },
+    /// Set a context entry in kubeconfig
+    #[command(name = "set-context")]
+    SetContext(SetContextArgs),
+    /// Set a cluster entry in kubeconfig
+    #[command(name = "set-cluster")]
+    SetCluster(SetClusterArgs),
+    /// Set a user entry in kubeconfig
+    #[command(name = "set-credentials")]
+    SetCredentials(SetCredentialsArgs),
+    /// Delete the specified context from the kubeconfig
+    #[command(name = "delete-context")]
+    DeleteContext { name: String },
+    /// Display clusters defined in the kubeconfig
+    #[command(name = "get-clusters")]
+    GetClusters,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ConfigViewArgs {
+    #[arg(short = 'o', long)]
+    pub output: Option<String>,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub minify: Option<bool>,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub raw: Option<bool>,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub flatten: Option<bool>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct GetContextsArgs {
+    pub names: Vec<String>,
+    #[arg(short = 'o', long)]
+    pub output: Option<String>,
+    #[arg(long = "no-headers", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub no_headers: Option<bool>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct SetContextArgs {
+    pub name: Option<String>,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub current: Option<bool>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct SetClusterArgs {
+    pub name: String,
+    #[arg(long = "embed-certs", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub embed_certs: Option<bool>,
+    #[arg(long = "proxy-url")]
+    pub proxy_url: Option<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct SetCredentialsArgs {
+    pub name: String,
+    #[arg(long = "embed-certs", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub embed_certs: Option<bool>,
+    #[arg(long = "exec-command")]
+    pub exec_command: Option<String>,
+    #[arg(long = "exec-api-version")]
+    pub exec_api_version: Option<String>,
+    #[arg(long = "exec-arg")]
+    pub exec_arg: Vec<String>,
+    #[arg(long = "exec-env")]
+    pub exec_env: Vec<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct VersionArgs {
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub client: Option<bool>,
+    #[arg(short = 'o', long)]
+    pub output: Option<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ApiResourcesArgs {
+    #[arg(short = 'o', long)]
+    pub output: Option<String>,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub namespaced: Option<bool>,
+    #[arg(long = "api-group")]
+    pub api_group: Option<String>,
+    #[arg(long, value_delimiter = ',')]
+    pub verbs: Vec<String>,
+    #[arg(long = "no-headers", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub no_headers: Option<bool>,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub cached: Option<bool>,
+    #[arg(long = "sort-by")]
+    pub sort_by: Option<String>,
+    #[arg(long)]
+    pub categories: Vec<String>,
+}
+
+/// The command path for `See 'kubectl <path> --help'` (the leading words that name commands).
+pub fn command_path(argv: &[String]) -> String {
+    let mut path = vec!["kubectl".to_string()];
+    let words: Vec<&String> = argv.iter().skip(1).filter(|a| !a.starts_with('-')).collect();
+    const TOP: &[&str] = &[
+        "get",
+        "config",
+        "version",
+        "api-resources",
+        "api-versions",
+        "cluster-info",
+    ];
+    const CONFIG: &[&str] = &[
+        "view",
+        "get-contexts",
+        "current-context",
+        "use-context",
+        "use",
+        "set-context",
+        "set-cluster",
+        "set-credentials",
+        "delete-context",
+        "get-clusters",
+    ];
+    if let Some(first) = words.first()
+        && TOP.contains(&first.as_str())
+    {
+        path.push(first.to_string());
+        if first.as_str() == "config"
+            && let Some(second) = words.get(1)
+            && CONFIG.contains(&second.as_str())
+        {
+            path.push(second.to_string());
+        }
+    }
+    path.join(" ")
+}
+
+/// Turns a clap error into cobra's message; `None` for help/version output (printed as is).
+pub fn usage_error(err: &clap::Error, argv: &[String]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let path = command_path(argv);
+    let arg = || match err.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let see = format!("See '{path} --help' for usage.");
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            None
+        }
+        ErrorKind::UnknownArgument => {
+            let a = arg();
+            let flag = a.split('=').next().unwrap_or_default().to_string();
+            if let Some(short) = flag.strip_prefix('-').filter(|s| !s.starts_with('-')) {
+                let c = short.chars().next().unwrap_or(' ');
+                // cobra reports the whole shorthand cluster as typed.
+                let typed = argv
+                    .iter()
+                    .find(|x| x.starts_with('-') && !x.starts_with("--") && x.contains(c))
+                    .cloned()
+                    .unwrap_or(flag.clone());
+                return Some(format!("error: unknown shorthand flag: '{c}' in {typed}\n{see}"));
+            }
+            if a.is_empty() || !a.starts_with('-') {
+                let word = argv
+                    .iter()
+                    .skip(1)
+                    .find(|x| !x.starts_with('-'))
+                    .cloned()
+                    .unwrap_or_default();
+                return Some(format!(
+                    "error: unknown command \"{word}\" for \"kubectl\"\nRun 'kubectl --help' for usage."
+                ));
+            }
+            Some(format!("error: unknown flag: {flag}\n{see}"))
+        }
+        ErrorKind::InvalidSubcommand => {
+            let word = match err.get(ContextKind::InvalidSubcommand) {
+                Some(ContextValue::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            if path == "kubectl" {
+                Some(format!(
+                    "error: unknown command \"{word}\" for \"kubectl\"\nRun 'kubectl --help' for usage."
+                ))
+            } else {
+                Some(format!(
+                    "error: unknown command \"{word}\"\nSee '{path} -h' for help and examples"
+                ))
+            }
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let a = arg();
+            let long = a
+                .trim_start_matches('-')
+                .split([' ', '=', '<', '['])
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let v = match err.get(ContextKind::InvalidValue) {
+                Some(ContextValue::String(v)) => v.clone(),
+                _ => String::new(),
+            };
+            let short = short_of(&long);
+            if v.is_empty() {
+                // cobra names the flag as it was typed.
+                let typed_short = short.filter(|c| argv.last().is_some_and(|l| l == &format!("-{c}")));
+                return Some(match typed_short {
+                    Some(c) => format!("error: flag needs an argument: '{c}' in -{c}\n{see}"),
+                    None => format!("error: flag needs an argument: --{long}\n{see}"),
+                });
+            }
+            let shown = match short {
+                Some(c) => format!("-{c}, --{long}"),
+                None => format!("--{long}"),
+            };
+            Some(format!(
+                "error: invalid argument \"{v}\" for \"{shown}\" flag: strconv.ParseBool: parsing \"{v}\": invalid syntax\n{see}"
+            ))
+        }
+        _ => {
+            let text = err.to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_string();
+            Some(format!("error: {first}\n{see}"))
+        }
+    }
+}
+
+/// The one-letter form of a flag, found by its long name anywhere in the command tree.
+fn short_of(long: &str) -> Option<char> {
+    use clap::CommandFactory;
+    fn find(cmd: &clap::Command, long: &str) -> Option<char> {
+        for a in cmd.get_arguments() {
+            if a.get_long() == Some(long) {
+                return a.get_short();
+            }
+        }
+        cmd.get_subcommands().find_map(|c| find(c, long))
+    }
+    find(&Cli::command(), long)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    fn err_of(s: &str) -> String {
+        let a = argv(s);
+        match Cli::try_parse_from(&a) {
+            Ok(_) => "ok".into(),
+            Err(e) => usage_error(&e, &a).unwrap_or_else(|| "help".into()),
+        }
+    }
+
+    #[test]
+    fn cobra_messages() {
+        assert_eq!(
+            err_of("kubectl get pods --foo"),
+            "error: unknown flag: --foo\nSee 'kubectl get --help' for usage."
+        );
+        assert_eq!(
+            err_of("kubectl config view --foo=1"),
+            "error: unknown flag: --foo\nSee 'kubectl config view --help' for usage."
+        );
+        assert_eq!(err_of("kubectl get pods -A"), "ok");
+        assert_eq!(
+            err_of("kubectl get pods -n"),
+            "error: flag needs an argument: 'n' in -n\nSee 'kubectl get --help' for usage."
+        );
+        assert_eq!(
+            err_of("kubectl get pods -A=foo"),
+            "error: invalid argument \"foo\" for \"-A, --all-namespaces\" flag: strconv.ParseBool: parsing \"foo\": invalid syntax\nSee 'kubectl get --help' for usage."
+        );
+        assert_eq!(err_of("kubectl -n x get pods --all-namespaces=false"), "ok");
+    }
+
+    #[test]
+    fn globals_anywhere() {
+        let cli = Cli::try_parse_from(argv("kubectl get pods -n kube-system --context c -o wide")).expect("parse");
+        assert_eq!(cli.global.namespace.as_deref(), Some("kube-system"));
+        assert_eq!(cli.global.context.as_deref(), Some("c"));
+    }
+}

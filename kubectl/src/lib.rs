@@ -1,0 +1,71 @@
+//! kubectl in Rust: upstream kubectl 1.33's verbs, flags, kubeconfig handling and output,
+//! built on kube-rs. `main_entry` parses the command line, runs one command on a
+//! single-threaded runtime and returns the exit code.
+
+pub mod cli;
+pub mod cmd;
+pub mod discovery;
+pub mod error;
+pub mod http;
+pub mod kubeconfig;
+pub mod printers;
+pub mod resources;
+
+use clap::Parser;
+use std::io::Write;
+
+/// The version this kubectl reports (it follows the API it speaks).
+pub const VERSION: &str = "v1.33.0+rs";
+
+/// What a command printed; written out once it returns.
+#[derive(Default)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs kubectl with the process's arguments and returns the exit code.
+pub fn main_entry() -> i32 {
+    let argv: Vec<String> = std::env::args().collect();
+    run_args(&argv)
+}
+
+/// Runs kubectl with `argv` (argv[0] is the program name) and returns the exit code.
+pub fn run_args(argv: &[String]) -> i32 {
+    let cli = match cli::Cli::try_parse_from(argv) {
+        Ok(c) => c,
+        Err(e) => {
+            return match cli::usage_error(&e, argv) {
+                Some(msg) => {
+                    eprintln!("{msg}");
+                    1
+                }
+                None => {
+                    let _ = e.print();
+                    0
+                }
+            };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    let mut out = Output::default();
+    let result = runtime.block_on(cmd::run(cli, &mut out));
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.stdout.as_bytes());
+    let _ = stdout.flush();
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(out.stderr.as_bytes());
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(stderr, "{e}");
+            1
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The `kubectl` binary: parses the command line and runs the library.
+
+fn main() {
+    std::process::exit(kubectl::main_entry());
+}

@@ -1,0 +1,432 @@
+//! Parity of our kubectl with upstream kubectl 1.33: the same command lines run with both
+//! binaries against one server, kubeconfig and discovery cache; stdout, stderr and the exit
+//! code must match, with only AGE-like durations (and, for `version`, the version fields)
+//! masked. Commands that write kubeconfig files run on separate copies, and the files
+//! written must match too.
+
+use e2e::{ApiServer, Store, binary, kubectl_path};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const STATE: &str = r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: shop
+  labels: {tier: backend, app.kubernetes.io/name: shop}
+data:
+  color: blue
+  "true": "yes"
+  count: "123"
+  script: |
+    echo one
+    echo two
+  message: "a long message that goes on and on, well past the eighty columns where go-yaml folds plain strings onto a new line"
+  stamp: "2024-05-01T10:00:00Z"
+  html: "<b>&amp;</b>"
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+  labels: {tier: frontend}
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+    targetPort: 8080
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  labels: {tier: frontend}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: main
+        image: nginx:1.25
+"#;
+
+/// A second kubeconfig file, merged after the server's through `$KUBECONFIG`.
+const EXTRA_CONFIG: &str = r#"apiVersion: v1
+kind: Config
+clusters:
+- name: e2e
+  cluster:
+    server: https://shadowed.invalid:1
+- name: other
+  cluster:
+    server: https://127.0.0.1:1
+    certificate-authority-data: YWJj
+    insecure-skip-tls-verify: false
+users:
+- name: bob
+  user:
+    client-certificate-data: YWJj
+    client-key-data: YWJj
+- name: plugin
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: ./get-token
+      args: [--audience, x]
+contexts:
+- name: other
+  context: {cluster: other, user: bob, namespace: dev}
+- name: zz-plugin
+  context: {cluster: other, user: plugin}
+current-context: other
+preferences: {}
+"#;
+
+/// What to mask before comparing.
+#[derive(Clone, Copy, PartialEq)]
+enum Mask {
+    /// Durations such as `5s`, `3m2s`, `2d` (AGE columns).
+    Age,
+    /// Version fields of `kubectl version`.
+    Version,
+}
+
+struct Row {
+    args: Vec<String>,
+    mask: Mask,
+    /// Runs on a private copy of the kubeconfig (the command writes it).
+    writes: bool,
+    /// Uses the two-file `$KUBECONFIG` instead of the server's kubeconfig alone.
+    merged: bool,
+}
+
+fn row(args: &str) -> Row {
+    Row {
+        args: split(args),
+        mask: Mask::Age,
+        writes: false,
+        merged: false,
+    }
+}
+
+/// Splits a command line on spaces, keeping single-quoted parts together.
+fn split(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any || !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                any = false;
+            }
+            c => cur.push(c),
+        }
+    }
+    if any || !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn rows() -> Vec<Row> {
+    let mut rows: Vec<Row> = [
+        // get, human output
+        "get ns",
+        "get pods",
+        "get cm -n shop",
+        "get svc -A",
+        "get deploy -n shop -o wide",
+        "get pods,svc,cm -n shop",
+        "get all -n shop",
+        "get cm,svc -A",
+        "get cm -n shop --show-labels",
+        "get cm -n shop -L tier,app.kubernetes.io/name -L nope",
+        "get svc -n shop --no-headers",
+        "get pods -n shop --no-headers -o wide",
+        "get svc/web deploy/web -n shop",
+        "get deployments.apps -n shop",
+        "get svc -A --sort-by=.metadata.name",
+        "get pods -n shop --chunk-size=1",
+        "get pods -n shop -l app=web",
+        "get pods -n shop -l 'app in (web),tier!=x' -o name",
+        "get svc -A --field-selector metadata.namespace=shop",
+        "get nodes",
+        "get pods -n empty",
+        "get cm -n shop --show-kind",
+        // other output forms
+        "get cm settings -n shop -o yaml",
+        "get cm settings -n shop -o json",
+        "get deploy web -n shop -o yaml",
+        "get svc -n shop -o json",
+        "get ns -o yaml",
+        "get pods -n shop -o name",
+        "get deploy,svc -n shop -o name",
+        "get ns -o jsonpath='{.items[*].metadata.name}'",
+        "get pods -n shop -o jsonpath='{range .items[*]}{.metadata.name}{\"\\t\"}{.spec.containers[0].image}{\"\\n\"}{end}'",
+        "get deployments.v1.apps web -n shop -o jsonpath='{.spec.replicas}'",
+        "get svc -A -o custom-columns=NAME:.metadata.name,NS:.metadata.namespace,PORTS:.spec.ports[*].port,X:.nope",
+        "get pods -n shop --sort-by=.metadata.name -o custom-columns=NAME:.metadata.name --no-headers",
+        // errors
+        "get",
+        "get foo",
+        "get cm nope -n shop",
+        "get cm settings nope -n shop",
+        "get cm nope -n shop --ignore-not-found",
+        "get pods --foo",
+        "get pods -x",
+        "get pods -n",
+        "get pods -A=maybe",
+        "get pods -o bogus",
+        // discovery
+        "api-resources",
+        "api-resources -o wide",
+        "api-resources -o name",
+        "api-resources --namespaced=false",
+        "api-resources --api-group=apps --verbs=list,watch",
+        "api-versions",
+        "cluster-info",
+        "get --raw /readyz",
+    ]
+    .iter()
+    .map(|s| row(s))
+    .collect();
+    // kubeconfig handling, on the two-file $KUBECONFIG
+    for line in [
+        "config view",
+        "config view --raw",
+        "config view --minify",
+        "config view -o json",
+        "config view --minify --raw -o json",
+        "config view -o jsonpath='{.contexts[*].name}'",
+        "config get-contexts",
+        "config get-contexts other",
+        "config get-contexts nope",
+        "config get-contexts -o name",
+        "config current-context",
+        "config view --context=e2e --minify",
+        "get pods --context=e2e",
+        "get pods --context=nope",
+        "config view --foo",
+    ] {
+        let mut r = row(line);
+        r.merged = true;
+        rows.push(r);
+    }
+    for line in [
+        "config use-context e2e",
+        "config use-context nope",
+        "config set-context new --cluster=other --namespace=ns1",
+        "config set-context other --user=plugin",
+        "config set-context --current --namespace=bar",
+        "config set-cluster extra --server=https://x:1 --insecure-skip-tls-verify=true",
+        "config set-credentials carol --token=abc",
+        "config set-credentials bob --username=bob --password=pw",
+        "config delete-context zz-plugin",
+        "config delete-context nope",
+    ] {
+        let mut r = row(line);
+        r.merged = true;
+        r.writes = true;
+        rows.push(r);
+    }
+    for line in ["version --client -o json", "version --client -o yaml"] {
+        let mut v = row(line);
+        v.mask = Mask::Version;
+        rows.push(v);
+    }
+    rows
+}
+
+fn is_duration(token: &str) -> bool {
+    let mut digits = false;
+    let mut units = 0;
+    for c in token.chars() {
+        if c.is_ascii_digit() {
+            digits = true;
+        } else if matches!(c, 'd' | 'h' | 'm' | 's' | 'y') && digits {
+            units += 1;
+            digits = false;
+        } else {
+            return false;
+        }
+    }
+    units > 0 && !digits
+}
+
+/// Replaces each duration token, and the padding after it, with `AGE `.
+fn mask_ages(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let mut out = String::new();
+            let mut rest = line;
+            while !rest.is_empty() {
+                let start = rest.find(|c: char| c != ' ').unwrap_or(rest.len());
+                out.push_str(&rest[..start]);
+                rest = &rest[start..];
+                let end = rest.find(' ').unwrap_or(rest.len());
+                let token = &rest[..end];
+                rest = &rest[end..];
+                if is_duration(token) {
+                    out.push_str("AGE");
+                    let spaces = rest.find(|c: char| c != ' ').unwrap_or(rest.len());
+                    if spaces > 0 && spaces < rest.len() {
+                        out.push(' ');
+                    }
+                    rest = &rest[spaces..];
+                } else {
+                    out.push_str(token);
+                }
+            }
+            out + "\n"
+        })
+        .collect()
+}
+
+fn mask_version(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let key = l.trim_start().split(':').next().unwrap_or_default();
+            let masked = ["gitVersion", "gitCommit", "buildDate", "goVersion", "compiler"];
+            if masked.contains(&key.trim_matches('"')) {
+                format!(
+                    "{}: \"X\"{}\n",
+                    &l[..l.find(':').unwrap_or(0)],
+                    if l.ends_with(',') { "," } else { "" }
+                )
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect()
+}
+
+struct Run {
+    stdout: String,
+    stderr: String,
+    code: i32,
+    file: String,
+}
+
+fn run(server: &ApiServer, exe: &Path, r: &Row, kubeconfig: &str, cwd: &Path) -> Run {
+    let out = Command::new(exe)
+        .args(&r.args)
+        .env("KUBECONFIG", kubeconfig)
+        .env("KUBECACHEDIR", server.dir.path().join("cache"))
+        .env("HOME", server.dir.path())
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .expect("kubectl runs");
+    let mask = |s: &[u8]| {
+        let text = String::from_utf8_lossy(s);
+        match r.mask {
+            Mask::Age => mask_ages(&text),
+            Mask::Version => mask_version(&text),
+        }
+    };
+    let file = if r.writes {
+        std::fs::read_to_string(cwd.join("config-a")).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Run {
+        stdout: mask(&out.stdout),
+        stderr: mask(&out.stderr),
+        code: out.status.code().unwrap_or(-1),
+        file,
+    }
+}
+
+#[test]
+fn kubectl_parity() {
+    let server = ApiServer::start(Store::Embedded);
+    let state = server.file("state.yaml", STATE);
+    server.ok(&["apply", "-f", &state]);
+    for i in 1..=3 {
+        let name = format!("p{i}");
+        let label = format!("app=web,idx={i}");
+        server.ok(&["run", &name, "-n", "shop", "--image=nginx:1.25", "-l", &label]);
+    }
+    let dir = server.dir.path();
+    let extra = server.file("extra-config", EXTRA_CONFIG);
+    let merged = format!("{}:{extra}", server.kubeconfig.display());
+    let ours = binary("kubectl");
+    let upstream = kubectl_path(33);
+    let mut matched = 0;
+    let mut failures = Vec::new();
+    let rows = rows();
+    for (i, r) in rows.iter().enumerate() {
+        let (u, o) = if r.writes {
+            // Each binary writes its own copies, in its own directory under the same names.
+            let mut result = Vec::new();
+            for (side, exe) in [("u", &upstream), ("o", &ours)] {
+                let cwd: PathBuf = dir.join(format!("row{i}-{side}"));
+                std::fs::create_dir_all(&cwd).expect("row dir");
+                std::fs::copy(&server.kubeconfig, cwd.join("config-a")).expect("copy");
+                std::fs::copy(&extra, cwd.join("config-b")).expect("copy");
+                result.push(run(&server, exe, r, "config-a:config-b", &cwd));
+            }
+            let o = result.pop().expect("ours");
+            let u = result.pop().expect("upstream");
+            (u, o)
+        } else {
+            let kc = if r.merged {
+                merged.clone()
+            } else {
+                server.kubeconfig.display().to_string()
+            };
+            let u = run(&server, &upstream, r, &kc, dir);
+            let o = run(&server, &ours, r, &kc, dir);
+            (u, o)
+        };
+        let line = r.args.join(" ");
+        if u.stdout == o.stdout && u.stderr == o.stderr && u.code == o.code && u.file == o.file {
+            matched += 1;
+        } else {
+            failures.push(format!(
+                "kubectl {line}\n--- upstream (exit {}):\n{}{}{}--- ours (exit {}):\n{}{}{}",
+                u.code, u.stdout, u.stderr, u.file, o.code, o.stdout, o.stderr, o.file
+            ));
+        }
+    }
+    println!("kubectl parity: {matched}/{} command lines match", rows.len());
+    assert!(
+        failures.is_empty(),
+        "command lines that differ:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn masking() {
+    assert_eq!(
+        mask_ages("web   1/1   5s\nx     0/1   3m2s\n"),
+        "web   1/1   AGE\nx     0/1   AGE\n"
+    );
+    assert_eq!(mask_ages("a   12m   <none>\n"), "a   AGE <none>\n");
+    assert_eq!(mask_ages("pods   3s1   x\n"), "pods   3s1   x\n");
+    assert_eq!(split("get -o 'a b' x"), vec!["get", "-o", "a b", "x"]);
+    assert_eq!(
+        mask_version("  \"gitVersion\": \"v1\",\n  gitCommit: abc\n"),
+        "  \"gitVersion\": \"X\",\n  gitCommit: \"X\"\n"
+    );
+}

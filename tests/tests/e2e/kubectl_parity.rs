@@ -95,23 +95,23 @@ preferences: {}
 
 /// What to mask before comparing.
 #[derive(Clone, Copy, PartialEq)]
-enum Mask {
+pub(crate) enum Mask {
     /// Durations such as `5s`, `3m2s`, `2d` (AGE columns).
     Age,
     /// Version fields of `kubectl version`.
     Version,
 }
 
-struct Row {
-    args: Vec<String>,
-    mask: Mask,
+pub(crate) struct Row {
+    pub(crate) args: Vec<String>,
+    pub(crate) mask: Mask,
     /// Runs on a private copy of the kubeconfig (the command writes it).
-    writes: bool,
+    pub(crate) writes: bool,
     /// Uses the two-file `$KUBECONFIG` instead of the server's kubeconfig alone.
-    merged: bool,
+    pub(crate) merged: bool,
 }
 
-fn row(args: &str) -> Row {
+pub(crate) fn row(args: &str) -> Row {
     Row {
         args: split(args),
         mask: Mask::Age,
@@ -121,7 +121,7 @@ fn row(args: &str) -> Row {
 }
 
 /// Splits a command line on spaces, keeping single-quoted parts together.
-fn split(line: &str) -> Vec<String> {
+pub(crate) fn split(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
@@ -273,7 +273,7 @@ fn is_duration(token: &str) -> bool {
 }
 
 /// Replaces each duration token, and the padding after it, with `AGE `.
-fn mask_ages(text: &str) -> String {
+pub(crate) fn mask_ages(text: &str) -> String {
     text.lines()
         .map(|line| {
             let mut out = String::new();
@@ -366,6 +366,12 @@ fn kubectl_parity() {
         let label = format!("app=web,idx={i}");
         server.ok(&["run", &name, "-n", "shop", "--image=nginx:1.25", "-l", &label]);
     }
+    check_rows(&server, "get, config and discovery", &rows());
+}
+
+/// Runs every row with upstream kubectl 1.33 and ours against `server` and asserts that
+/// they print the same; prints "kubectl parity (<label>): N/M command lines match".
+pub(crate) fn check_rows(server: &ApiServer, label: &str, rows: &[Row]) {
     let dir = server.dir.path();
     let extra = server.file("extra-config", EXTRA_CONFIG);
     let merged = format!("{}:{extra}", server.kubeconfig.display());
@@ -373,7 +379,6 @@ fn kubectl_parity() {
     let upstream = kubectl_path(33);
     let mut matched = 0;
     let mut failures = Vec::new();
-    let rows = rows();
     for (i, r) in rows.iter().enumerate() {
         let (u, o) = if r.writes {
             // Each binary writes its own copies, in its own directory under the same names.
@@ -383,7 +388,7 @@ fn kubectl_parity() {
                 std::fs::create_dir_all(&cwd).expect("row dir");
                 std::fs::copy(&server.kubeconfig, cwd.join("config-a")).expect("copy");
                 std::fs::copy(&extra, cwd.join("config-b")).expect("copy");
-                result.push(run(&server, exe, r, "config-a:config-b", &cwd));
+                result.push(run(server, exe, r, "config-a:config-b", &cwd));
             }
             let o = result.pop().expect("ours");
             let u = result.pop().expect("upstream");
@@ -394,8 +399,8 @@ fn kubectl_parity() {
             } else {
                 server.kubeconfig.display().to_string()
             };
-            let u = run(&server, &upstream, r, &kc, dir);
-            let o = run(&server, &ours, r, &kc, dir);
+            let u = run(server, &upstream, r, &kc, dir);
+            let o = run(server, &ours, r, &kc, dir);
             (u, o)
         };
         let line = r.args.join(" ");
@@ -408,7 +413,7 @@ fn kubectl_parity() {
             ));
         }
     }
-    println!("kubectl parity: {matched}/{} command lines match", rows.len());
+    println!("kubectl parity ({label}): {matched}/{} command lines match", rows.len());
     assert!(
         failures.is_empty(),
         "command lines that differ:\n{}",

@@ -109,6 +109,20 @@ pub enum Command {
     /// Display cluster information
     #[command(name = "cluster-info")]
     ClusterInfo,
+    /// Create a resource from a file or from stdin
+    Create(crate::cmd::create::CreateArgs),
+    /// Update the labels on a resource
+    Label(crate::cmd::label::MetaArgs),
+    /// Update the annotations on a resource
+    Annotate(crate::cmd::label::MetaArgs),
+    /// Set a new size for a deployment, replica set, or replication controller
+    Scale(crate::cmd::scale::ScaleArgs),
+    /// Update fields of a resource
+    Patch(crate::cmd::patch::PatchArgs),
+    /// Mark node as unschedulable
+    Cordon(crate::cmd::cordon::CordonArgs),
+    /// Mark node as schedulable
+    Uncordon(crate::cmd::cordon::CordonArgs),
 }
 
 #[derive(Args, Debug, Default, Clone)]
@@ -288,6 +302,13 @@ pub fn command_path(argv: &[String]) -> String {
         "api-resources",
         "api-versions",
         "cluster-info",
+        "create",
+        "label",
+        "annotate",
+        "scale",
+        "patch",
+        "cordon",
+        "uncordon",
     ];
     const CONFIG: &[&str] = &[
         "view",

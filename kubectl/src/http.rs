@@ -49,6 +49,41 @@ pub async fn get_any(client: &kube::Client, path: &str, accept: &str) -> Result<
     Ok((code, Reply { content_type, body }))
 }
 
+/// Sends a write (`POST`, `PUT`, `PATCH`, `DELETE`) with a JSON body of `content_type` and
+/// returns the body of a 2xx answer.
+pub async fn send(
+    client: &kube::Client,
+    method: http::Method,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Result<Reply, CmdError> {
+    let req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(http::header::ACCEPT, ACCEPT_JSON)
+        .header(http::header::CONTENT_TYPE, content_type)
+        .body(kube::client::Body::from(body))
+        .map_err(|e| CmdError::msg(e.to_string()))?;
+    let res = client.send(req).await.map_err(connection_error)?;
+    let code = res.status().as_u16();
+    print_warnings(res.headers());
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| CmdError::msg(e.to_string()))?
+        .to_bytes()
+        .to_vec();
+    if !(200..300).contains(&code) {
+        return Err(CmdError::from_response(code, &body));
+    }
+    Ok(Reply {
+        content_type: String::new(),
+        body,
+    })
+}
+
 /// How a failed connection reads in upstream kubectl.
 pub fn connection_error(e: kube::Error) -> CmdError {
     let text = format!("{e:?}");

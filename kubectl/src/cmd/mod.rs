@@ -5,8 +5,15 @@ pub mod api_resources;
 pub mod api_versions;
 pub mod cluster_info;
 pub mod config;
+pub mod cordon;
+pub mod create;
 pub mod get;
+pub mod label;
+pub mod patch;
+pub mod scale;
+pub mod targets;
 pub mod version;
+pub mod write;
 
 use crate::Output;
 use crate::cli::{Cli, Command, GlobalArgs};
@@ -30,6 +37,13 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::ApiResources(a)) => api_resources::run(&g, a, out).await.map(|_| 0),
         Some(Command::ApiVersions) => api_versions::run(&g, out).await.map(|_| 0),
         Some(Command::ClusterInfo) => cluster_info::run(&g, out).await.map(|_| 0),
+        Some(Command::Create(a)) => create::run(&g, a, out).await,
+        Some(Command::Label(a)) => label::run(&g, label::Field::Labels, a, out).await,
+        Some(Command::Annotate(a)) => label::run(&g, label::Field::Annotations, a, out).await,
+        Some(Command::Scale(a)) => scale::run(&g, a, out).await,
+        Some(Command::Patch(a)) => patch::run(&g, a, out).await,
+        Some(Command::Cordon(a)) => cordon::run(&g, a, true, out).await,
+        Some(Command::Uncordon(a)) => cordon::run(&g, a, false, out).await,
     }
 }
 

@@ -109,6 +109,9 @@ pub(crate) struct Row {
     pub(crate) writes: bool,
     /// Uses the two-file `$KUBECONFIG` instead of the server's kubeconfig alone.
     pub(crate) merged: bool,
+    /// Command lines run with upstream kubectl before each side, so both start from the
+    /// same state (for rows that change the server).
+    pub(crate) setup: Vec<String>,
 }
 
 pub(crate) fn row(args: &str) -> Row {
@@ -117,7 +120,15 @@ pub(crate) fn row(args: &str) -> Row {
         mask: Mask::Age,
         writes: false,
         merged: false,
+        setup: Vec::new(),
     }
+}
+
+/// A row that changes the server: `setup` restores the state before each side runs.
+pub(crate) fn row_after(setup: &[&str], args: &str) -> Row {
+    let mut r = row(args);
+    r.setup = setup.iter().map(|s| s.to_string()).collect();
+    r
 }
 
 /// Splits a command line on spaces, keeping single-quoted parts together.
@@ -399,7 +410,14 @@ pub(crate) fn check_rows(server: &ApiServer, label: &str, rows: &[Row]) {
             } else {
                 server.kubeconfig.display().to_string()
             };
+            let reset = || {
+                for line in &r.setup {
+                    let _ = server.kubectl(&split(line).iter().map(String::as_str).collect::<Vec<_>>());
+                }
+            };
+            reset();
             let u = run(server, &upstream, r, &kc, dir);
+            reset();
             let o = run(server, &ours, r, &kc, dir);
             (u, o)
         };

@@ -1,0 +1,161 @@
+//! Parity of our kubectl's imperative verbs with upstream kubectl 1.33: `create <kind>`
+//! (every generator, as client dry runs printed as YAML, and real creates), `label`,
+//! `annotate`, `scale`, `patch`, `cordon` and `uncordon`, each row starting from the same
+//! server state for both binaries.
+
+use super::kubectl_parity::{check_rows, row, row_after};
+use e2e::{ApiServer, Store};
+
+const STATE: &str = "apiVersion: v1
+kind: Namespace
+metadata: {name: demo}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg, namespace: demo, labels: {tier: x}}
+data: {a: '1'}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: plain, namespace: demo}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: demo}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: main, image: nginx:1.27}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+";
+
+#[test]
+fn kubectl_parity_verbs() {
+    let server = ApiServer::start(Store::Embedded);
+    let state = server.file("state.yaml", STATE);
+    server.ok(&["apply", "-f", &state]);
+    let mut rows: Vec<_> = [
+        "create ns x --dry-run=client -o yaml",
+        "create configmap c --from-literal=k=v --from-literal=a=b -n demo --dry-run=client -o yaml",
+        "create secret generic s --from-literal=p=q -n demo --dry-run=client -o yaml",
+        "create sa bot -n demo --dry-run=client -o yaml",
+        "create role r --verb=get,list --resource=pods,deployments.apps -n demo --dry-run=client -o yaml",
+        "create rolebinding rb --role=r --user=alice --serviceaccount=demo:bot -n demo --dry-run=client -o yaml",
+        "create clusterrole cr --verb=get --resource=nodes --dry-run=client -o yaml",
+        "create clusterrolebinding crb --clusterrole=cr --group=devs --dry-run=client -o yaml",
+        "create job j --image=busybox --dry-run=client -o yaml -- echo hi",
+        "create cronjob cj --image=busybox --schedule='*/5 * * * *' --dry-run=client -o yaml",
+        "create service clusterip svc --tcp=80:8080 -n demo --dry-run=client -o yaml",
+        "create service nodeport np --tcp=80:8080 --node-port=30080 -n demo --dry-run=client -o yaml",
+        "create priorityclass pc --value=10 --dry-run=client -o yaml",
+        "create quota q --hard=pods=5 -n demo --dry-run=client -o yaml",
+        "create deployment d --image=busybox --dry-run=client -o yaml",
+        "create deployment web2 --image=docker.io/library/nginx:1.27 --replicas=2 --port=80 -n demo --dry-run=client -o yaml",
+        "create ns y --dry-run=server",
+        "create ns y --dry-run=client -o name",
+        // usage errors
+        "create configmap c2 --from-literal=x",
+        "create ns",
+        "create deployment d",
+        "create cm c --dry-run=maybe",
+        "label cm cfg -n demo",
+        "patch deploy web -n demo",
+        "patch deploy web -n demo -p '{}' --type=foo",
+        "scale deploy web -n demo",
+        "scale cm cfg -n demo --replicas=2",
+        "cordon nonode",
+        // reads of the current state
+        "label cm cfg -n demo tier=x",
+        "label cm cfg -n demo tier=y",
+        "label cm cfg -n demo z=1 --dry-run=client -o yaml",
+        "label cm cfg -n demo z=1 --dry-run=server",
+        "scale deploy web -n demo --replicas=2 --dry-run=server",
+        "scale deploy/web -n demo --replicas=3 --current-replicas=2",
+        "patch cm nope -n demo -p '{}'",
+    ]
+    .iter()
+    .map(|l| row(l))
+    .collect();
+    // Rows that change the server, each from the same state.
+    for (setup, line) in [
+        (
+            &["delete sa bot -n demo --ignore-not-found"][..],
+            "create sa bot -n demo",
+        ),
+        (
+            &["delete cm made -n demo --ignore-not-found"][..],
+            "create cm made --from-literal=a=b -n demo -o name",
+        ),
+        (&["label cm cfg -n demo a-"][..], "label cm cfg nope -n demo a=b"),
+        (
+            &["delete deploy d2 -n demo --ignore-not-found"][..],
+            "create deployment d2 --image=nginx:1.27 -n demo",
+        ),
+        (
+            &["label cm cfg -n demo tier=x --overwrite"][..],
+            "label cm cfg -n demo tier=y --overwrite",
+        ),
+        (
+            &["label cm cfg -n demo tier=x --overwrite"][..],
+            "label cm cfg -n demo tier-",
+        ),
+        (
+            &["label cm cfg -n demo tier=x --overwrite"][..],
+            "label cm cfg -n demo nothere-",
+        ),
+        (&["label cm plain -n demo tier-"][..], "label cm plain -n demo nothere-"),
+        (&["label cm --all -n demo env-"][..], "label cm --all -n demo env=dev"),
+        (
+            &["label cm --all -n demo env-"][..],
+            "label cm -l tier=x -n demo env=dev -o name",
+        ),
+        (
+            &["annotate cm cfg -n demo note-"][..],
+            "annotate cm cfg -n demo note=hi",
+        ),
+        (
+            &["annotate cm cfg -n demo note=hi --overwrite"][..],
+            "annotate cm cfg -n demo note=ho",
+        ),
+        (
+            &["annotate cm cfg -n demo note=hi --overwrite"][..],
+            "annotate cm cfg -n demo note-",
+        ),
+        (
+            &["scale deploy web -n demo --replicas=1"][..],
+            "scale deploy web -n demo --replicas=3",
+        ),
+        (
+            &["scale deploy web -n demo --replicas=1"][..],
+            "scale deploy web -n demo --replicas=2 -o name",
+        ),
+        (
+            &["scale deploy web -n demo --replicas=1"][..],
+            "patch deploy web -n demo -p '{\"spec\":{\"replicas\":2}}'",
+        ),
+        (
+            &["scale deploy web -n demo --replicas=2"][..],
+            "patch deploy web -n demo -p '{\"spec\":{\"replicas\":2}}'",
+        ),
+        (
+            &["patch cm cfg -n demo --type=json -p '[{\"op\":\"remove\",\"path\":\"/data/c\"}]'"][..],
+            "patch cm cfg -n demo --type=merge -p '{\"data\":{\"c\":\"3\"}}'",
+        ),
+        (
+            &["patch cm cfg -n demo --type=merge -p '{\"data\":{\"c\":\"3\"}}'"][..],
+            "patch cm cfg -n demo --type=json -p '[{\"op\":\"remove\",\"path\":\"/data/c\"}]'",
+        ),
+        (&["uncordon n1"][..], "cordon n1"),
+        (&["cordon n1"][..], "cordon n1"),
+        (&["cordon n1"][..], "uncordon n1"),
+        (&["uncordon n1"][..], "uncordon n1"),
+    ] {
+        rows.push(row_after(setup, line));
+    }
+    check_rows(&server, "imperative verbs", &rows);
+}

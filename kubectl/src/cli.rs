@@ -123,6 +123,12 @@ pub enum Command {
     Cordon(crate::cmd::cordon::CordonArgs),
     /// Mark node as schedulable
     Uncordon(crate::cmd::cordon::CordonArgs),
+    /// Inspect authorization
+    Auth(crate::cmd::auth::AuthArgs),
+    /// Manage the rollout of a resource
+    Rollout(crate::cmd::rollout::RolloutArgs),
+    /// Update the taints on one or more nodes
+    Taint(crate::cmd::taint::TaintArgs),
 }
 
 #[derive(Args, Debug, Default, Clone)]
@@ -309,6 +315,9 @@ pub fn command_path(argv: &[String]) -> String {
         "patch",
         "cordon",
         "uncordon",
+        "auth",
+        "rollout",
+        "taint",
     ];
     const CONFIG: &[&str] = &[
         "view",

@@ -3,6 +3,7 @@
 
 pub mod api_resources;
 pub mod api_versions;
+pub mod auth;
 pub mod cluster_info;
 pub mod config;
 pub mod cordon;
@@ -10,7 +11,9 @@ pub mod create;
 pub mod get;
 pub mod label;
 pub mod patch;
+pub mod rollout;
 pub mod scale;
+pub mod taint;
 pub mod targets;
 pub mod version;
 pub mod write;
@@ -44,6 +47,9 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::Patch(a)) => patch::run(&g, a, out).await,
         Some(Command::Cordon(a)) => cordon::run(&g, a, true, out).await,
         Some(Command::Uncordon(a)) => cordon::run(&g, a, false, out).await,
+        Some(Command::Auth(a)) => auth::run(&g, a, out).await,
+        Some(Command::Rollout(a)) => rollout::run(&g, a, out).await,
+        Some(Command::Taint(a)) => taint::run(&g, a, out).await,
     }
 }
 

@@ -1,0 +1,307 @@
+//! `kubectl rollout pause|resume|restart|history|undo|status` for Deployments (DaemonSets and
+//! StatefulSets for restart and status): upstream's messages, revisions read from the
+//! Deployment's ReplicaSets (`deployment.kubernetes.io/revision`).
+
+use super::Session;
+use super::targets::{self, object_path};
+use super::write::{self, DryRun};
+use crate::Output;
+use crate::cli::GlobalArgs;
+use crate::discovery::Resource;
+use crate::error::CmdError;
+use crate::http::{self, ACCEPT_JSON};
+use crate::printers::tabwriter::align;
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const REVISION: &str = "deployment.kubernetes.io/revision";
+const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
+
+#[derive(Args, Debug)]
+pub struct RolloutArgs {
+    #[command(subcommand)]
+    pub command: RolloutCommand,
+}
+
+#[derive(Args, Debug)]
+pub struct RolloutTarget {
+    pub args: Vec<String>,
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+    #[command(flatten)]
+    pub w: super::create::WriteFlags,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RolloutCommand {
+    /// Mark the provided resource as paused
+    Pause(RolloutTarget),
+    /// Resume a paused resource
+    Resume(RolloutTarget),
+    /// Restart a resource
+    Restart(RolloutTarget),
+    /// View rollout history
+    History(RolloutTarget),
+    /// Undo a previous rollout
+    Undo {
+        #[command(flatten)]
+        t: RolloutTarget,
+        #[arg(long = "to-revision", default_value_t = 0)]
+        to_revision: i64,
+    },
+    /// Show the status of the rollout
+    Status {
+        #[command(flatten)]
+        t: RolloutTarget,
+        #[arg(short = 'w', long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+        watch: bool,
+        #[arg(long, default_value = "0s")]
+        timeout: String,
+    },
+}
+
+async fn patch(s: &Session, r: &Resource, obj: &Value, body: Value, dry_run: DryRun) -> Result<Value, CmdError> {
+    let path = format!("{}{}", object_path(r, obj), dry_run.query());
+    let reply = http::send(
+        s.client(),
+        ::http::Method::PATCH,
+        &path,
+        "application/strategic-merge-patch+json",
+        body.to_string().into_bytes(),
+    )
+    .await?;
+    serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))
+}
+
+/// `deployments.apps "web"` as upstream names an object in messages.
+fn quoted(r: &Resource, obj: &Value) -> String {
+    format!("{} {:?}", r.group_resource(), obj["metadata"]["name"].as_str().unwrap_or_default())
+}
+
+/// The Deployment's ReplicaSets with their revisions, oldest first.
+async fn revisions(s: &Session, deploy: &Value) -> Result<Vec<(i64, Value)>, CmdError> {
+    let ns = deploy["metadata"]["namespace"].as_str().unwrap_or_default();
+    let uid = deploy["metadata"]["uid"].as_str().unwrap_or_default();
+    let reply = http::get(s.client(), &format!("/apis/apps/v1/namespaces/{ns}/replicasets"), ACCEPT_JSON).await?;
+    let list: Value = serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))?;
+    let mut out: Vec<(i64, Value)> = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|rs| {
+            rs["metadata"]["ownerReferences"]
+                .as_array()
+                .is_some_and(|o| o.iter().any(|r| r["uid"] == uid && r["controller"] == true))
+        })
+        .filter_map(|rs| {
+            let rev = rs["metadata"]["annotations"][REVISION].as_str()?.parse().ok()?;
+            Some((rev, rs.clone()))
+        })
+        .collect();
+    out.sort_by_key(|(rev, _)| *rev);
+    Ok(out)
+}
+
+fn require_deployment(r: &Resource, obj: &Value, what: &str) -> Result<(), CmdError> {
+    if r.group == "apps" && r.name == "deployments" {
+        return Ok(());
+    }
+    let _ = obj;
+    Err(CmdError::msg(format!("{} {what} is not supported", quoted(r, obj))))
+}
+
+pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32, CmdError> {
+    let (sub, t) = match &a.command {
+        RolloutCommand::Pause(t) => ("pause", t),
+        RolloutCommand::Resume(t) => ("resume", t),
+        RolloutCommand::Restart(t) => ("restart", t),
+        RolloutCommand::History(t) => ("history", t),
+        RolloutCommand::Undo { t, .. } => ("undo", t),
+        RolloutCommand::Status { t, .. } => ("status", t),
+    };
+    let dry_run = DryRun::parse(t.w.dry_run.as_deref())?;
+    write::check_output(t.w.output.as_deref())?;
+    if t.args.is_empty() && t.selector.is_none() {
+        return Err(CmdError::Raw(format!(
+            "error: required resource not specified\nSee 'kubectl rollout {sub} -h' for help and examples"
+        )));
+    }
+    let mut s = Session::open(g, &format!("kubectl rollout {sub}")).await?;
+    let selected = targets::select(&mut s, &t.args, t.selector.as_deref(), false).await?;
+    for (r, obj) in &selected.objects {
+        match &a.command {
+            RolloutCommand::Pause(_) | RolloutCommand::Resume(_) => {
+                let pause = sub == "pause";
+                if r.group != "apps" || r.name != "deployments" {
+                    let verb = if pause { "pausing" } else { "resuming" };
+                    return Err(CmdError::msg(format!("{} {verb} is not supported", quoted(r, obj))));
+                }
+                let paused = obj["spec"]["paused"].as_bool().unwrap_or(false);
+                if paused == pause {
+                    let state = if pause { "already paused" } else { "not paused" };
+                    return Err(CmdError::msg(format!("{} is {state}", quoted(r, obj))));
+                }
+                let value = if pause { json!(true) } else { Value::Null };
+                let written = patch(&s, r, obj, json!({"spec": {"paused": value}}), dry_run).await?;
+                write::report(out, &written, if pause { "paused" } else { "resumed" }, dry_run, t.w.output.as_deref());
+            }
+            RolloutCommand::Restart(_) => {
+                if !(r.group == "apps" && matches!(r.name.as_str(), "deployments" | "daemonsets" | "statefulsets")) {
+                    return Err(CmdError::msg(format!("{} restarting is not supported", quoted(r, obj))));
+                }
+                if obj["spec"]["paused"] == true {
+                    return Err(CmdError::msg(format!(
+                        "{} can't restart paused deployment (run rollout resume first)",
+                        quoted(r, obj)
+                    )));
+                }
+                let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+                let body = json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": now}}}}});
+                let written = patch(&s, r, obj, body, dry_run).await?;
+                write::report(out, &written, "restarted", dry_run, t.w.output.as_deref());
+            }
+            RolloutCommand::History(_) => {
+                require_deployment(r, obj, "history")?;
+                let mut text = String::from("REVISION\tCHANGE-CAUSE\n");
+                for (rev, rs) in revisions(&s, obj).await? {
+                    let cause = rs["metadata"]["annotations"][CHANGE_CAUSE].as_str().unwrap_or("<none>");
+                    text.push_str(&format!("{rev}\t{cause}\n"));
+                }
+                out.stdout.push_str(&format!("{} \n{}\n", super::get::object_name(obj), align(&text)));
+            }
+            RolloutCommand::Undo { to_revision, .. } => {
+                require_deployment(r, obj, "undo")?;
+                if obj["spec"]["paused"] == true {
+                    return Err(CmdError::msg(format!(
+                        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again"
+                    )));
+                }
+                let history = revisions(&s, obj).await?;
+                let current = obj["metadata"]["annotations"][REVISION].as_str().and_then(|v| v.parse::<i64>().ok());
+                let target = if *to_revision > 0 {
+                    history.iter().find(|(rev, _)| rev == to_revision)
+                } else {
+                    history.iter().rev().find(|(rev, _)| Some(*rev) != current)
+                };
+                let Some((_, rs)) = target else {
+                    return Err(CmdError::msg(if *to_revision > 0 {
+                        format!("unable to find specified revision {to_revision} in history")
+                    } else {
+                        "no rollout history found for deployment \"".to_string()
+                            + obj["metadata"]["name"].as_str().unwrap_or_default()
+                            + "\""
+                    }));
+                };
+                let mut template = rs["spec"]["template"].clone();
+                if let Some(labels) = template["metadata"]["labels"].as_object_mut() {
+                    labels.remove("pod-template-hash");
+                }
+                if template["spec"] == obj["spec"]["template"]["spec"]
+                    && template["metadata"]["labels"] == obj["spec"]["template"]["metadata"]["labels"]
+                {
+                    write::report(out, obj, "skipped rollback (current template already matches revision)", dry_run, t.w.output.as_deref());
+                    continue;
+                }
+                let body = json!({"spec": {"template": template}});
+                let path = format!("{}{}", object_path(r, obj), dry_run.query());
+                // The whole template replaces the current one (a JSON merge patch would merge maps).
+                let ops = json!([{"op": "replace", "path": "/spec/template", "value": body["spec"]["template"]}]);
+                let reply = http::send(s.client(), ::http::Method::PATCH, &path, "application/json-patch+json", ops.to_string().into_bytes()).await?;
+                let written: Value = serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))?;
+                write::report(out, &written, "rolled back", dry_run, t.w.output.as_deref());
+            }
+            RolloutCommand::Status { watch, timeout, .. } => {
+                require_deployment(r, obj, "status")?;
+                let limit = crate::kubeconfig::client::parse_timeout(timeout)
+                    .map_err(|e| CmdError::msg(e.to_string()))?
+                    .filter(|d| !d.is_zero());
+                let started = Instant::now();
+                let mut last = String::new();
+                let mut current = obj.clone();
+                loop {
+                    let (msg, done) = status_message(&current)?;
+                    if msg != last {
+                        out.stdout.push_str(&msg);
+                        last = msg;
+                    }
+                    if done || !watch {
+                        break;
+                    }
+                    if limit.is_some_and(|l| started.elapsed() >= l) {
+                        return Err(CmdError::msg("timed out waiting for the condition"));
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    let reply = http::get(s.client(), &object_path(r, obj), ACCEPT_JSON).await?;
+                    current = serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))?;
+                }
+            }
+        }
+    }
+    targets::finish(out, selected.errors)
+}
+
+/// Upstream's DeploymentStatusViewer: the line to print and whether the rollout is done.
+fn status_message(d: &Value) -> Result<(String, bool), CmdError> {
+    let name = d["metadata"]["name"].as_str().unwrap_or_default();
+    let generation = d["metadata"]["generation"].as_i64().unwrap_or(0);
+    let st = &d["status"];
+    if generation > st["observedGeneration"].as_i64().unwrap_or(0) {
+        return Ok(("Waiting for deployment spec update to be observed...\n".into(), false));
+    }
+    let progressing = st["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == "Progressing");
+    if progressing.is_some_and(|c| c["reason"] == "ProgressDeadlineExceeded") {
+        return Err(CmdError::msg(format!("deployment {name:?} exceeded its progress deadline")));
+    }
+    let want = d["spec"]["replicas"].as_i64().unwrap_or(1);
+    let n = |k: &str| st[k].as_i64().unwrap_or(0);
+    let (updated, replicas, available) = (n("updatedReplicas"), n("replicas"), n("availableReplicas"));
+    if updated < want {
+        return Ok((
+            format!("Waiting for deployment {name:?} rollout to finish: {updated} out of {want} new replicas have been updated...\n"),
+            false,
+        ));
+    }
+    if replicas > updated {
+        return Ok((
+            format!(
+                "Waiting for deployment {name:?} rollout to finish: {} old replicas are pending termination...\n",
+                replicas - updated
+            ),
+            false,
+        ));
+    }
+    if available < updated {
+        return Ok((
+            format!("Waiting for deployment {name:?} rollout to finish: {available} of {updated} updated replicas are available...\n"),
+            false,
+        ));
+    }
+    Ok((format!("deployment {name:?} successfully rolled out\n"), true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lines() {
+        let d = |status: Value| json!({"metadata": {"name": "web", "generation": 2}, "spec": {"replicas": 3}, "status": status});
+        let msg = |v: Value| status_message(&v).unwrap();
+        assert_eq!(msg(d(json!({"observedGeneration": 1}))).0, "Waiting for deployment spec update to be observed...\n");
+        assert_eq!(
+            msg(d(json!({"observedGeneration": 2, "updatedReplicas": 1, "replicas": 3}))).0,
+            "Waiting for deployment \"web\" rollout to finish: 1 out of 3 new replicas have been updated...\n"
+        );
+        assert_eq!(
+            msg(d(json!({"observedGeneration": 2, "updatedReplicas": 3, "replicas": 4}))).0,
+            "Waiting for deployment \"web\" rollout to finish: 1 old replicas are pending termination...\n"
+        );
+        let done = msg(d(json!({"observedGeneration": 2, "updatedReplicas": 3, "replicas": 3, "availableReplicas": 3})));
+        assert_eq!(done, ("deployment \"web\" successfully rolled out\n".to_string(), true));
+    }
+}

@@ -1,0 +1,382 @@
+//! Parity of `kubectl describe` with upstream kubectl 1.33: a namespace with a deployment run
+//! by the real controllers on simulated nodes, and one object of every kind describe knows,
+//! described by both binaries through the shared parity runner.
+
+use crate::kubectl_parity::{Row, check_rows, row};
+use e2e::{ApiServer, Store};
+
+const STATE: &str = r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {team: web}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: shop
+  labels: {tier: backend}
+  annotations: {note: "hello"}
+data:
+  color: blue
+  script: |
+    echo one
+    echo two
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: extra
+  namespace: shop
+binaryData:
+  blob: AAECAw==
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: creds
+  namespace: shop
+type: Opaque
+data:
+  password: c2VjcmV0
+  user: YWRtaW4=
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: robot
+  namespace: shop
+imagePullSecrets:
+- name: regcred
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+  labels: {tier: frontend}
+spec:
+  selector: {app: web}
+  ports:
+  - name: http
+    port: 80
+    targetPort: 8080
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: db
+  namespace: shop
+spec:
+  type: NodePort
+  selector: {app: db}
+  ports:
+  - port: 5432
+---
+apiVersion: v1
+kind: Endpoints
+metadata:
+  name: web
+  namespace: shop
+subsets:
+- addresses:
+  - ip: 10.0.0.1
+  - ip: 10.0.0.2
+  ports:
+  - name: http
+    port: 8080
+    protocol: TCP
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-abc
+  namespace: shop
+  labels: {kubernetes.io/service-name: web}
+addressType: IPv4
+ports:
+- name: http
+  port: 8080
+  protocol: TCP
+endpoints:
+- addresses: [10.0.0.1]
+  conditions: {ready: true}
+- addresses: [10.0.0.2]
+  conditions: {ready: false}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: shop
+spec:
+  ingressClassName: nginx
+  tls:
+  - hosts: [shop.example.com]
+    secretName: creds
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service: {name: web, port: {number: 80}}
+      - path: /missing
+        pathType: Prefix
+        backend:
+          service: {name: nope, port: {name: http}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: reader
+  namespace: shop
+rules:
+- apiGroups: [""]
+  resources: [pods, configmaps]
+  verbs: [get, list]
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [watch]
+- apiGroups: [apps]
+  resources: [deployments/scale]
+  resourceNames: [web]
+  verbs: [update]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: read-pods
+  namespace: shop
+subjects:
+- kind: ServiceAccount
+  name: robot
+  namespace: shop
+- kind: User
+  name: jane
+  apiGroup: rbac.authorization.k8s.io
+roleRef:
+  kind: Role
+  name: reader
+  apiGroup: rbac.authorization.k8s.io
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: shop-viewer
+  labels: {team: web}
+rules:
+- apiGroups: ["", apps]
+  resources: [services, deployments]
+  verbs: [get, list, watch]
+- nonResourceURLs: [/healthz, /version]
+  verbs: [get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: shop-viewers
+subjects:
+- kind: Group
+  name: viewers
+  apiGroup: rbac.authorization.k8s.io
+roleRef:
+  kind: ClusterRole
+  name: shop-viewer
+  apiGroup: rbac.authorization.k8s.io
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: once
+  namespace: shop
+spec:
+  backoffLimit: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: work
+        image: busybox:1.36
+        command: [sh, -c, "echo hi"]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: tick
+  namespace: shop
+spec:
+  schedule: "*/5 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: tick
+            image: busybox:1.36
+            args: [date]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+  namespace: shop
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+    spec:
+      nodeSelector: {kubernetes.io/os: linux}
+      tolerations:
+      - operator: Exists
+      containers:
+      - name: agent
+        image: busybox:1.36
+        env:
+        - name: MODE
+          value: fast
+        - name: PASSWORD
+          valueFrom:
+            secretKeyRef: {name: creds, key: password}
+        volumeMounts:
+        - name: host
+          mountPath: /host
+          readOnly: true
+      volumes:
+      - name: host
+        hostPath: {path: /var/log}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+  namespace: shop
+spec:
+  serviceName: db
+  replicas: 0
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      containers:
+      - name: db
+        image: postgres:16
+        ports:
+        - containerPort: 5432
+          name: pg
+        resources:
+          requests: {cpu: 100m, memory: 128Mi}
+          limits: {memory: 256Mi}
+        readinessProbe:
+          tcpSocket: {port: 5432}
+          periodSeconds: 5
+  volumeClaimTemplates:
+  - metadata:
+      name: data
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources:
+        requests: {storage: 1Gi}
+---
+apiVersion: v1
+kind: PodTemplate
+metadata:
+  name: tmpl
+  namespace: shop
+  labels: {kind: template}
+template:
+  metadata:
+    labels: {app: tmpl}
+  spec:
+    containers:
+    - name: main
+      image: nginx:1.25
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  labels: {tier: frontend}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: main
+        image: nginx:1.25
+        ports:
+        - containerPort: 8080
+          protocol: TCP
+        livenessProbe:
+          httpGet: {path: /healthz, port: 8080}
+"#;
+
+fn rows() -> Vec<Row> {
+    [
+        // one kind each
+        "describe ns shop",
+        "describe deploy web -n shop",
+        "describe rs -n shop",
+        "describe pods -n shop",
+        "describe svc web -n shop",
+        "describe svc db -n shop",
+        "describe endpoints web -n shop",
+        "describe cm settings -n shop",
+        "describe secret creds -n shop",
+        "describe sa robot -n shop",
+        "describe ingress web -n shop",
+        "describe role reader -n shop",
+        "describe rolebinding read-pods -n shop",
+        "describe clusterrole shop-viewer",
+        "describe clusterrolebinding shop-viewers",
+        "describe job once -n shop",
+        "describe cronjob tick -n shop",
+        "describe ds agent -n shop",
+        "describe sts db -n shop",
+        "describe node node-0",
+        "describe podtemplates -n shop",
+        // argument forms and flags
+        "describe deployment/web -n shop",
+        "describe pods web -n shop",
+        "describe pods -n shop -l app=web",
+        "describe cm -n shop",
+        "describe cm settings -n shop --show-events=false",
+        "describe svc -A --chunk-size=1",
+        "describe cm/settings secret/creds -n shop",
+        // errors
+        "describe cm nope -n shop",
+        "describe foo",
+        "describe pods -n empty",
+    ]
+    .iter()
+    .map(|s| row(s))
+    .collect()
+}
+
+#[test]
+fn kubectl_parity_describe() {
+    let server = ApiServer::start(Store::Embedded);
+    let _cluster = server.simulated_cluster(2);
+    let _controllers = server.controllers("deployment,replicaset", &[]);
+    let state = server.file("describe-state.yaml", STATE);
+    server.ok(&["apply", "-f", &state]);
+    server.eventually("web's pods running", 60, || {
+        server.jsonpath(&["deploy", "web", "-n", "shop"], "{.status.availableReplicas}") == "2"
+            && server.jsonpath(&["pods", "-n", "shop"], "{.items[*].status.phase}") == "Running Running"
+    });
+    // Let the controllers finish their status updates before comparing.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    check_rows(&server, "describe", &rows());
+}

@@ -355,10 +355,18 @@ fn rows() -> Vec<Row> {
         "describe cm settings -n shop --show-events=false",
         "describe svc -A --chunk-size=1",
         "describe cm/settings secret/creds -n shop",
+        "describe cm settings extra -n shop",
+        "describe nodes",
+        "describe all -n shop",
+        "describe deploy web -n shop --show-events=false",
+        "describe sa,secrets -n shop",
+        "describe ns",
         // errors
         "describe cm nope -n shop",
         "describe foo",
         "describe pods -n empty",
+        "describe",
+        "describe pods --foo",
     ]
     .iter()
     .map(|s| row(s))
@@ -379,4 +387,9 @@ fn kubectl_parity_describe() {
     // Let the controllers finish their status updates before comparing.
     std::thread::sleep(std::time::Duration::from_secs(2));
     check_rows(&server, "describe", &rows());
+    // The rows above compared real Events tables, not just "<none>".
+    let deploy = server.ok(&["describe", "deploy", "web", "-n", "shop"]);
+    assert!(deploy.contains("ScalingReplicaSet"), "{deploy}");
+    let pods = server.ok(&["describe", "pods", "-n", "shop", "-l", "app=web"]);
+    assert!(pods.contains("Scheduled"), "{pods}");
 }

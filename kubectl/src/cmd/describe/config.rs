@@ -1,7 +1,9 @@
 //! Describers for ConfigMap, Secret (sizes only, never values, except a service account
 //! token as upstream) and ServiceAccount.
 
-use super::{Ctx, PrefixWriter, annotations_multiline, arr_at, events_for, kind_of, labels_multiline, str_at, write_events};
+use super::{
+    Ctx, PrefixWriter, annotations_multiline, arr_at, events_for, kind_of, labels_multiline, str_at, write_events,
+};
 use base64::Engine;
 use serde_json::Value;
 
@@ -61,18 +63,51 @@ pub fn secret(s: &Value) -> String {
 }
 
 pub async fn service_account(ctx: &Ctx<'_>, sa: &Value) -> String {
+    let ns = str_at(sa, &["metadata", "namespace"]);
+    let name = str_at(sa, &["metadata", "name"]);
+    let uid = str_at(sa, &["metadata", "uid"]);
+    // Errors are tolerated: the account is described without the secrets' state.
+    let secrets = super::list_path(ctx, &format!("/api/v1/namespaces/{ns}/secrets"), None, None).await;
     let events = events_for(ctx, sa, Some(kind_of(sa)), None).await;
+    let pull: Vec<&str> = arr_at(sa, &["imagePullSecrets"])
+        .iter()
+        .map(|s| str_at(s, &["name"]))
+        .collect();
+    let mountable: Vec<&str> = arr_at(sa, &["secrets"]).iter().map(|s| str_at(s, &["name"])).collect();
+    let mut tokens: Vec<&str> = Vec::new();
+    let mut missing: Vec<&str> = Vec::new();
+    if let Ok(secrets) = &secrets {
+        for s in secrets {
+            let ann = &s["metadata"]["annotations"];
+            if str_at(s, &["type"]) == "kubernetes.io/service-account-token"
+                && ann["kubernetes.io/service-account.name"].as_str() == Some(name)
+                && ann["kubernetes.io/service-account.uid"].as_str() == Some(uid)
+            {
+                tokens.push(str_at(s, &["metadata", "name"]));
+            }
+        }
+        let existing: Vec<&str> = secrets.iter().map(|s| str_at(s, &["metadata", "name"])).collect();
+        missing = pull
+            .iter()
+            .chain(&mountable)
+            .copied()
+            .filter(|n| !existing.contains(n))
+            .collect();
+    }
     let mut w = PrefixWriter::new();
     header(&mut w, sa);
-    let pull: Vec<&str> = arr_at(sa, &["imagePullSecrets"]).iter().map(|s| str_at(s, &["name"])).collect();
-    let mountable: Vec<&str> = arr_at(sa, &["secrets"]).iter().map(|s| str_at(s, &["name"])).collect();
-    for (header, names) in [("Image pull secrets:", pull), ("Mountable secrets: ", mountable), ("Tokens:            ", Vec::new())] {
+    for (header, names) in [
+        ("Image pull secrets:", pull.clone()),
+        ("Mountable secrets: ", mountable.clone()),
+        ("Tokens:            ", tokens),
+    ] {
         if names.is_empty() {
             w.write(0, &format!("{header}\t<none>\n"));
         } else {
             let mut prefix = header.to_string();
             for n in names {
-                w.write(0, &format!("{prefix}\t{n}\n"));
+                let note = if missing.contains(&n) { " (not found)" } else { "" };
+                w.write(0, &format!("{prefix}\t{n}{note}\n"));
                 prefix = " ".repeat(header.len());
             }
         }

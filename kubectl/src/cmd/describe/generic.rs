@@ -2,7 +2,9 @@
 //! Annotations, then every other field of the object in sorted order with "smart" labels
 //! (`apiVersion` → `API Version`), and the Events section.
 
-use super::{Ctx, PrefixWriter, annotations_multiline, events_for, kind_of, labels_multiline, plain, str_at, write_events};
+use super::{
+    Ctx, PrefixWriter, annotations_multiline, events_for, kind_of, labels_multiline, plain, str_at, write_events,
+};
 use crate::discovery::Resource;
 use serde_json::Value;
 
@@ -95,10 +97,11 @@ pub fn smart_label(field: &str) -> String {
     }
     // An upper-case run followed by a lower-case run gives its last letter to the latter.
     for i in 0..runs.len().saturating_sub(1) {
-        if runs[i].len() > 1 && runs[i][0].is_uppercase() && runs[i + 1][0].is_lowercase() {
-            if let Some(c) = runs[i].pop() {
-                runs[i + 1].insert(0, c);
-            }
+        if runs[i].first().is_some_and(|c| c.is_uppercase())
+            && runs[i + 1].first().is_some_and(|c| c.is_lowercase())
+            && let Some(c) = runs[i].pop()
+        {
+            runs[i + 1].insert(0, c);
         }
     }
     const ACRONYMS: &[&str] = &["API", "URL", "UID", "OSB", "GUID"];

@@ -28,8 +28,8 @@ pub struct Ctx<'a> {
 
 pub async fn run(g: &GlobalArgs, a: DescribeArgs, out: &mut Output) -> Result<i32, CmdError> {
     if a.args.is_empty() {
-        return Err(CmdError::Raw(
-            "You must specify the type of resource to describe. Use \"kubectl api-resources\" for a complete list of supported resources.\n\nerror: Required resource not specified.\nSee 'kubectl describe -h' for help and examples".into(),
+        return Err(CmdError::msg(
+            "You must specify the type of resource to describe. Use \"kubectl api-resources\" for a complete list of supported resources.",
         ));
     }
     let pairs = resources::split_args(&a.args)?;
@@ -156,7 +156,12 @@ async fn get_json(ctx: &Ctx<'_>, path: &str) -> Result<Value, CmdError> {
 }
 
 /// Lists every page of `r` (limit/continue by `--chunk-size`), items with kind filled in.
-pub async fn list(ctx: &Ctx<'_>, r: &Resource, ns: Option<&str>, selector: Option<&str>) -> Result<Vec<Value>, CmdError> {
+pub async fn list(
+    ctx: &Ctx<'_>,
+    r: &Resource,
+    ns: Option<&str>,
+    selector: Option<&str>,
+) -> Result<Vec<Value>, CmdError> {
     list_path(ctx, &r.path(ns), selector, None).await
 }
 
@@ -499,7 +504,11 @@ pub fn format_labels(v: &Value) -> String {
     if pairs.is_empty() {
         return "<none>".into();
     }
-    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A LabelSelector as a selector string (metav1.LabelSelectorAsSelector(...).String()):
@@ -690,7 +699,10 @@ mod tests {
         let t: jiff::Timestamp = "2006-01-02T22:04:05Z".parse().expect("time");
         let tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(-7));
         assert_eq!(format_rfc1123z(t, &tz), "Mon, 02 Jan 2006 15:04:05 -0700");
-        assert_eq!(format_rfc1123z(t, &jiff::tz::TimeZone::UTC), "Mon, 02 Jan 2006 22:04:05 +0000");
+        assert_eq!(
+            format_rfc1123z(t, &jiff::tz::TimeZone::UTC),
+            "Mon, 02 Jan 2006 22:04:05 +0000"
+        );
     }
 
     #[test]

@@ -149,7 +149,11 @@ fn sum_quantities(terms: &[String], milli: bool) -> String {
             let total: f64 = many.iter().map(|t| quantity(t)).sum();
             if milli {
                 let m = (total * 1000.0).round() as i64;
-                if m % 1000 == 0 { format!("{}", m / 1000) } else { format!("{m}m") }
+                if m % 1000 == 0 {
+                    format!("{}", m / 1000)
+                } else {
+                    format!("{m}m")
+                }
             } else {
                 let b = total.round() as i64;
                 for (suffix, unit) in [("Gi", 1i64 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] {
@@ -194,7 +198,11 @@ pub async fn node(ctx: &Ctx<'_>, n: &Value) -> String {
         }
         None => None,
     };
-    let lease = get_json(ctx, &format!("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{name}")).await;
+    let lease = get_json(
+        ctx,
+        &format!("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{name}"),
+    )
+    .await;
     let mut w = PrefixWriter::new();
     w.write(0, &format!("Name:\t{name}\n"));
     let mut roles: Vec<String> = Vec::new();
@@ -211,13 +219,23 @@ pub async fn node(ctx: &Ctx<'_>, n: &Value) -> String {
     roles.dedup();
     w.write(
         0,
-        &format!("Roles:\t{}\n", if roles.is_empty() { "<none>".into() } else { roles.join(",") }),
+        &format!(
+            "Roles:\t{}\n",
+            if roles.is_empty() {
+                "<none>".into()
+            } else {
+                roles.join(",")
+            }
+        ),
     );
     labels_multiline(&mut w, "", "Labels", &n["metadata"]["labels"]);
     annotations_multiline(&mut w, "Annotations", &n["metadata"]["annotations"]);
     w.write(
         0,
-        &format!("CreationTimestamp:\t{}\n", rfc1123z(str_at(n, &["metadata", "creationTimestamp"]))),
+        &format!(
+            "CreationTimestamp:\t{}\n",
+            rfc1123z(str_at(n, &["metadata", "creationTimestamp"]))
+        ),
     );
     w.write(0, "Taints:\t");
     let mut taints: Vec<&Value> = arr_at(n, &["spec", "taints"]).iter().collect();
@@ -244,7 +262,10 @@ pub async fn node(ctx: &Ctx<'_>, n: &Value) -> String {
     }
     w.write(
         0,
-        &format!("Unschedulable:\t{}\n", n["spec"]["unschedulable"].as_bool().unwrap_or(false)),
+        &format!(
+            "Unschedulable:\t{}\n",
+            n["spec"]["unschedulable"].as_bool().unwrap_or(false)
+        ),
     );
     match &lease {
         Ok(l) => {
@@ -253,7 +274,11 @@ pub async fn node(ctx: &Ctx<'_>, n: &Value) -> String {
             w.write(1, &format!("HolderIdentity:\t{holder}\n"));
             for (key, title) in [("acquireTime", "AcquireTime"), ("renewTime", "RenewTime")] {
                 let t = str_at(l, &["spec", key]);
-                let shown = if t.is_empty() { "<unset>".to_string() } else { rfc1123z(t) };
+                let shown = if t.is_empty() {
+                    "<unset>".to_string()
+                } else {
+                    rfc1123z(t)
+                };
                 w.write(1, &format!("{title}:\t{shown}\n"));
             }
         }
@@ -271,7 +296,10 @@ pub async fn node(ctx: &Ctx<'_>, n: &Value) -> String {
             0,
             "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n",
         );
-        w.write(1, "----\t------\t-----------------\t------------------\t------\t-------\n");
+        w.write(
+            1,
+            "----\t------\t-----------------\t------------------\t------\t-------\n",
+        );
         for c in conds {
             w.write(
                 1,
@@ -345,7 +373,10 @@ fn node_resources(w: &mut PrefixWriter, n: &Value, pods: &[Value]) {
         1,
         "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n",
     );
-    w.write(1, "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n");
+    w.write(
+        1,
+        "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n",
+    );
     let alloc = if n["status"]["allocatable"].as_object().is_some_and(|m| !m.is_empty()) {
         &n["status"]["allocatable"]
     } else {
@@ -389,7 +420,11 @@ fn node_resources(w: &mut PrefixWriter, n: &Value, pods: &[Value]) {
     );
     w.write(1, "Resource\tRequests\tLimits\n");
     w.write(1, "--------\t--------\t------\n");
-    for (res, whole, milli) in [("cpu", cpu, true), ("memory", mem, false), ("ephemeral-storage", eph, false)] {
+    for (res, whole, milli) in [
+        ("cpu", cpu, true),
+        ("memory", mem, false),
+        ("ephemeral-storage", eph, false),
+    ] {
         let cell = |kind: &str| {
             let terms = all.get(&(kind, res)).cloned().unwrap_or_default();
             let value: f64 = terms.iter().map(|t| quantity(t)).sum();
@@ -411,7 +446,10 @@ fn node_resources(w: &mut PrefixWriter, n: &Value, pods: &[Value]) {
     }
     for h in huge {
         let whole = total(&h);
-        w.write(1, &format!("{h}\t0 ({}%)\t0 ({}%)\n", percent(0.0, whole), percent(0.0, whole)));
+        w.write(
+            1,
+            &format!("{h}\t0 ({}%)\t0 ({}%)\n", percent(0.0, whole), percent(0.0, whole)),
+        );
     }
     for e in ext {
         w.write(1, &format!("{e}\t0\t0\n"));

@@ -2,8 +2,8 @@
 //! tolerations and the QoS class, in upstream's layout.
 
 use super::{
-    Ctx, PrefixWriter, annotations_multiline, arr_at, at, controlled_by, events_for, int_at, labels_multiline,
-    plain, print_bool, rfc1123z, since, str_at, string_map, write_events,
+    Ctx, PrefixWriter, annotations_multiline, arr_at, at, controlled_by, events_for, int_at, labels_multiline, plain,
+    print_bool, rfc1123z, since, str_at, string_map, write_events,
 };
 use serde_json::Value;
 
@@ -68,7 +68,10 @@ pub async fn pod(ctx: &Ctx<'_>, p: &Value) -> String {
     if seccomp.is_object() {
         w.write(0, &format!("SeccompProfile:\t{}\n", str_at(seccomp, &["type"])));
         if str_at(seccomp, &["type"]) == "Localhost" {
-            w.write(0, &format!("LocalhostProfile:\t{}\n", str_at(seccomp, &["localhostProfile"])));
+            w.write(
+                0,
+                &format!("LocalhostProfile:\t{}\n", str_at(seccomp, &["localhostProfile"])),
+            );
         }
     }
     w.write(0, &format!("IP:\t{}\n", str_at(status, &["podIP"])));
@@ -201,7 +204,10 @@ fn containers(w: &mut PrefixWriter, label: &str, list: &[Value], statuses: Optio
         if seccomp.is_object() {
             w.write(2, &format!("SeccompProfile:\t{}\n", str_at(seccomp, &["type"])));
             if str_at(seccomp, &["type"]) == "Localhost" {
-                w.write(3, &format!("LocalhostProfile:\t{}\n", str_at(seccomp, &["localhostProfile"])));
+                w.write(
+                    3,
+                    &format!("LocalhostProfile:\t{}\n", str_at(seccomp, &["localhostProfile"])),
+                );
             }
         }
         for (key, title) in [("command", "Command"), ("args", "Args")] {
@@ -220,7 +226,10 @@ fn containers(w: &mut PrefixWriter, label: &str, list: &[Value], statuses: Optio
             if s["lastState"]["terminated"].is_object() {
                 container_state(w, "Last State", &s["lastState"]);
             }
-            w.write(2, &format!("Ready:\t{}\n", print_bool(s["ready"].as_bool().unwrap_or(false))));
+            w.write(
+                2,
+                &format!("Ready:\t{}\n", print_bool(s["ready"].as_bool().unwrap_or(false))),
+            );
             w.write(2, &format!("Restart Count:\t{}\n", int_at(s, &["restartCount"])));
         }
         resources(w, &c["resources"], 2);
@@ -249,13 +258,19 @@ fn containers(w: &mut PrefixWriter, label: &str, list: &[Value], statuses: Optio
                 } else {
                     w.write(
                         3,
-                        &format!("{}\t{from} with prefix '{prefix}'\tOptional: {optional}\n", str_at(r, &["name"])),
+                        &format!(
+                            "{}\t{from} with prefix '{prefix}'\tOptional: {optional}\n",
+                            str_at(r, &["name"])
+                        ),
                     );
                 }
             }
         }
         let env = arr_at(c, &["env"]);
-        w.write(2, &format!("Environment:{}\n", if env.is_empty() { "\t<none>" } else { "" }));
+        w.write(
+            2,
+            &format!("Environment:{}\n", if env.is_empty() { "\t<none>" } else { "" }),
+        );
         for e in env {
             let name = str_at(e, &["name"]);
             let from = &e["valueFrom"];
@@ -306,17 +321,29 @@ fn containers(w: &mut PrefixWriter, label: &str, list: &[Value], statuses: Optio
             }
         }
         let mut mounts: Vec<&Value> = arr_at(c, &["volumeMounts"]).iter().collect();
-        w.write(2, &format!("Mounts:{}\n", if mounts.is_empty() { "\t<none>" } else { "" }));
+        w.write(
+            2,
+            &format!("Mounts:{}\n", if mounts.is_empty() { "\t<none>" } else { "" }),
+        );
         mounts.sort_by(|a, b| str_at(a, &["mountPath"]).cmp(str_at(b, &["mountPath"])));
         for m in mounts {
-            let mut flags = vec![if m["readOnly"].as_bool() == Some(true) { "ro".to_string() } else { "rw".to_string() }];
+            let mut flags = vec![if m["readOnly"].as_bool() == Some(true) {
+                "ro".to_string()
+            } else {
+                "rw".to_string()
+            }];
             let sub = str_at(m, &["subPath"]);
             if !sub.is_empty() {
                 flags.push(format!("path={sub:?}"));
             }
             w.write(
                 3,
-                &format!("{} from {} ({})\n", str_at(m, &["mountPath"]), str_at(m, &["name"]), flags.join(",")),
+                &format!(
+                    "{} from {} ({})\n",
+                    str_at(m, &["mountPath"]),
+                    str_at(m, &["name"]),
+                    flags.join(",")
+                ),
             );
         }
         let mut devices: Vec<&Value> = arr_at(c, &["volumeDevices"]).iter().collect();
@@ -324,7 +351,10 @@ fn containers(w: &mut PrefixWriter, label: &str, list: &[Value], statuses: Optio
             w.write(2, "Devices:\n");
             devices.sort_by(|a, b| str_at(a, &["devicePath"]).cmp(str_at(b, &["devicePath"])));
             for d in devices {
-                w.write(3, &format!("{} from {}\n", str_at(d, &["devicePath"]), str_at(d, &["name"])));
+                w.write(
+                    3,
+                    &format!("{} from {}\n", str_at(d, &["devicePath"]), str_at(d, &["name"])),
+                );
             }
         }
     }
@@ -338,10 +368,8 @@ fn ports_string(ports: &[Value], field: &str) -> String {
     ports
         .iter()
         .map(|p| {
-            let proto = str_at(p, &["protocol"]);
-            let s = format!("{}/{proto}", int_at(p, &[field]));
-            let name = str_at(p, &["name"]);
-            if name.is_empty() { s } else { format!("{s} ({name})") }
+            // kubectl 1.33 does not show port names.
+            format!("{}/{}", int_at(p, &[field]), str_at(p, &["protocol"]))
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -350,7 +378,10 @@ fn ports_string(ports: &[Value], field: &str) -> String {
 fn container_state(w: &mut PrefixWriter, title: &str, state: &Value) {
     if state["running"].is_object() {
         w.write(2, &format!("{title}:\tRunning\n"));
-        w.write(3, &format!("Started:\t{}\n", rfc1123z(str_at(state, &["running", "startedAt"]))));
+        w.write(
+            3,
+            &format!("Started:\t{}\n", rfc1123z(str_at(state, &["running", "startedAt"]))),
+        );
     } else if state["waiting"].is_object() {
         w.write(2, &format!("{title}:\tWaiting\n"));
         let r = str_at(state, &["waiting", "reason"]);
@@ -428,11 +459,19 @@ fn probe(p: &Value) -> String {
     }
     if p["tcpSocket"].is_object() {
         let t = &p["tcpSocket"];
-        return format!("tcp-socket {}:{} {attrs}", str_at(t, &["host"]), int_or_string(&t["port"]));
+        return format!(
+            "tcp-socket {}:{} {attrs}",
+            str_at(t, &["host"]),
+            int_or_string(&t["port"])
+        );
     }
     if p["grpc"].is_object() {
         let g = &p["grpc"];
-        return format!("grpc <pod>:{} {} {attrs}", int_at(g, &["port"]), str_at(g, &["service"]));
+        return format!(
+            "grpc <pod>:{} {} {attrs}",
+            int_at(g, &["port"]),
+            str_at(g, &["service"])
+        );
     }
     format!("unknown {attrs}")
 }
@@ -496,7 +535,10 @@ pub fn volumes(w: &mut PrefixWriter, vols: &[Value], space: &str) {
                 ),
             );
         } else if v["projected"].is_object() {
-            w.write(2, "Type:\tProjected (a volume that contains injected data from multiple sources)\n");
+            w.write(
+                2,
+                "Type:\tProjected (a volume that contains injected data from multiple sources)\n",
+            );
             for s in arr_at(v, &["projected", "sources"]) {
                 if s["secret"].is_object() {
                     w.write(
@@ -529,14 +571,20 @@ pub fn volumes(w: &mut PrefixWriter, vols: &[Value], space: &str) {
                 }
             }
         } else if v["downwardAPI"].is_object() {
-            w.write(2, "Type:\tDownwardAPI (a volume populated by information about the pod)\n    Items:\n");
+            w.write(
+                2,
+                "Type:\tDownwardAPI (a volume populated by information about the pod)\n    Items:\n",
+            );
             for item in arr_at(v, &["downwardAPI", "items"]) {
                 let path = str_at(item, &["path"]);
                 if item["fieldRef"].is_object() {
                     w.write(3, &format!("{} -> {path}\n", str_at(item, &["fieldRef", "fieldPath"])));
                 }
                 if item["resourceFieldRef"].is_object() {
-                    w.write(3, &format!("{} -> {path}\n", str_at(item, &["resourceFieldRef", "resource"])));
+                    w.write(
+                        3,
+                        &format!("{} -> {path}\n", str_at(item, &["resourceFieldRef", "resource"])),
+                    );
                 }
             }
         } else {

@@ -29,15 +29,33 @@ fn breakdown(r: &Value) -> Vec<Rule> {
     for g in &groups {
         for res in &resources {
             if names.is_empty() {
-                out.push(Rule { groups: vec![g.clone()], resources: vec![res.clone()], names: vec![], urls: vec![], verbs: verbs.clone() });
+                out.push(Rule {
+                    groups: vec![g.clone()],
+                    resources: vec![res.clone()],
+                    names: vec![],
+                    urls: vec![],
+                    verbs: verbs.clone(),
+                });
             }
             for n in &names {
-                out.push(Rule { groups: vec![g.clone()], resources: vec![res.clone()], names: vec![n.clone()], urls: vec![], verbs: verbs.clone() });
+                out.push(Rule {
+                    groups: vec![g.clone()],
+                    resources: vec![res.clone()],
+                    names: vec![n.clone()],
+                    urls: vec![],
+                    verbs: verbs.clone(),
+                });
             }
         }
     }
     for u in &urls {
-        out.push(Rule { groups: vec![], resources: vec![], names: vec![], urls: vec![u.clone()], verbs: verbs.clone() });
+        out.push(Rule {
+            groups: vec![],
+            resources: vec![],
+            names: vec![],
+            urls: vec![u.clone()],
+            verbs: verbs.clone(),
+        });
     }
     out
 }
@@ -67,27 +85,23 @@ fn compact(rules: Vec<Rule>) -> Vec<Rule> {
     out
 }
 
-/// upstream's SortableRuleSlice order: by the rule's text form.
+/// upstream's SortableRuleSlice order: by the generated `PolicyRule.String()`, which lists
+/// the verbs first.
 fn rule_text(r: &Rule) -> String {
-    let mut parts = Vec::new();
-    if !r.groups.is_empty() {
-        parts.push(format!("APIGroups:[\"{}\"]", r.groups.join("\" \"")));
-    }
-    if !r.resources.is_empty() {
-        parts.push(format!("Resources:[\"{}\"]", r.resources.join("\" \"")));
-    }
-    if !r.names.is_empty() {
-        parts.push(format!("ResourceNames:[\"{}\"]", r.names.join("\" \"")));
-    }
-    if !r.urls.is_empty() {
-        parts.push(format!("NonResourceURLs:[\"{}\"]", r.urls.join("\" \"")));
-    }
-    parts.push(format!("Verbs:[\"{}\"]", r.verbs.join("\" \"")));
-    format!("{{{}}}", parts.join(", "))
+    format!(
+        "&PolicyRule{{Verbs:{},APIGroups:{},Resources:{},ResourceNames:{},NonResourceURLs:{},}}",
+        list(&r.verbs),
+        list(&r.groups),
+        list(&r.resources),
+        list(&r.names),
+        list(&r.urls)
+    )
 }
 
 fn combine(resources: &[String], groups: &[String]) -> String {
-    let Some(first) = resources.first() else { return String::new() };
+    let Some(first) = resources.first() else {
+        return String::new();
+    };
     let (res, sub) = match first.split_once('/') {
         Some((a, b)) => (a, Some(b)),
         None => (first.as_str(), None),
@@ -145,7 +159,12 @@ pub fn binding(b: &Value) -> String {
     for s in arr_at(b, &["subjects"]) {
         w.write(
             1,
-            &format!("{}\t{}\t{}\n", str_at(s, &["kind"]), str_at(s, &["name"]), str_at(s, &["namespace"])),
+            &format!(
+                "{}\t{}\t{}\n",
+                str_at(s, &["kind"]),
+                str_at(s, &["name"]),
+                str_at(s, &["namespace"])
+            ),
         );
     }
     w.finish()
@@ -158,11 +177,15 @@ mod tests {
 
     #[test]
     fn breakdown_and_compact() {
-        let r = json!({"apiGroups": ["", "apps"], "resources": ["pods", "deployments/scale"], "verbs": ["get", "list"]});
+        let r =
+            json!({"apiGroups": ["", "apps"], "resources": ["pods", "deployments/scale"], "verbs": ["get", "list"]});
         let rules = compact(breakdown(&r));
         assert_eq!(rules.len(), 4);
         assert_eq!(combine(&rules[3].resources, &rules[3].groups), "deployments.apps/scale");
-        let twice = vec![r.clone(), json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["watch", "get"]})];
+        let twice = [
+            r.clone(),
+            json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["watch", "get"]}),
+        ];
         let rules = compact(twice.iter().flat_map(breakdown).collect());
         assert_eq!(rules[0].verbs, vec!["get", "list", "watch"]);
     }

@@ -100,13 +100,27 @@ pub async fn service(ctx: &Ctx<'_>, svc: &Value) -> String {
     let fams = arr_at(spec, &["ipFamilies"]);
     w.write(
         0,
-        &format!("IP Families:\t{}\n", if fams.is_empty() { "<none>".into() } else { join(fams, ",") }),
+        &format!(
+            "IP Families:\t{}\n",
+            if fams.is_empty() {
+                "<none>".into()
+            } else {
+                join(fams, ",")
+            }
+        ),
     );
     w.write(0, &format!("IP:\t{}\n", str_at(spec, &["clusterIP"])));
     let ips = arr_at(spec, &["clusterIPs"]);
     w.write(
         0,
-        &format!("IPs:\t{}\n", if ips.is_empty() { "<none>".into() } else { join(ips, ",") }),
+        &format!(
+            "IPs:\t{}\n",
+            if ips.is_empty() {
+                "<none>".into()
+            } else {
+                join(ips, ",")
+            }
+        ),
     );
     let ext = arr_at(spec, &["externalIPs"]);
     if !ext.is_empty() {
@@ -156,7 +170,10 @@ pub async fn service(ctx: &Ctx<'_>, svc: &Value) -> String {
         }
         w.write(0, &format!("Endpoints:\t{}\n", format_slices(&slices, Some(pname))));
     }
-    w.write(0, &format!("Session Affinity:\t{}\n", str_at(spec, &["sessionAffinity"])));
+    w.write(
+        0,
+        &format!("Session Affinity:\t{}\n", str_at(spec, &["sessionAffinity"])),
+    );
     let etp = str_at(spec, &["externalTrafficPolicy"]);
     if !etp.is_empty() {
         w.write(0, &format!("External Traffic Policy:\t{etp}\n"));
@@ -190,7 +207,11 @@ pub async fn endpoints(ctx: &Ctx<'_>, ep: &Value) -> String {
     for s in arr_at(ep, &["subsets"]) {
         let ips = |key: &str| {
             let v: Vec<&str> = arr_at(s, &[key]).iter().map(|a| str_at(a, &["ip"])).collect();
-            if v.is_empty() { "<none>".to_string() } else { v.join(",") }
+            if v.is_empty() {
+                "<none>".to_string()
+            } else {
+                v.join(",")
+            }
         };
         w.write(1, &format!("Addresses:\t{}\n", ips("addresses")));
         w.write(1, &format!("NotReadyAddresses:\t{}\n", ips("notReadyAddresses")));
@@ -234,7 +255,11 @@ async fn backend(ctx: &Ctx<'_>, ns: &str, b: &Value) -> String {
         let name = str_at(s, &["name"]);
         let number = int_at(s, &["port", "number"]);
         let port_name = str_at(s, &["port", "name"]);
-        let shown = if number != 0 { number.to_string() } else { port_name.to_string() };
+        let shown = if number != 0 {
+            number.to_string()
+        } else {
+            port_name.to_string()
+        };
         let sb = format!("{name}:{shown}");
         let slices = match slices_of(ctx, ns, name).await {
             Ok(s) => s,
@@ -297,7 +322,10 @@ pub async fn ingress(ctx: &Ctx<'_>, ing: &Value) -> String {
     w.write(0, &format!("Address:\t{}\n", addrs.join(",")));
     w.write(
         0,
-        &format!("Ingress Class:\t{}\n", spec["ingressClassName"].as_str().unwrap_or("<none>")),
+        &format!(
+            "Ingress Class:\t{}\n",
+            spec["ingressClassName"].as_str().unwrap_or("<none>")
+        ),
     );
     w.write(0, &format!("Default backend:\t{default}\n"));
     let tls = arr_at(spec, &["tls"]);

@@ -3,9 +3,8 @@
 
 use super::pods::pod_template;
 use super::{
-    Ctx, PrefixWriter, annotations_multiline, arr_at, at, controlled_by, events_for, format_labels,
-    format_selector, human_duration, int_at, kind_of, labels_multiline, list_path, parse_time, plain, rfc1123z,
-    str_at, write_events,
+    Ctx, PrefixWriter, annotations_multiline, arr_at, at, controlled_by, events_for, format_labels, format_selector,
+    human_duration, int_at, kind_of, labels_multiline, list_path, parse_time, plain, rfc1123z, str_at, write_events,
 };
 use serde_json::Value;
 
@@ -55,11 +54,17 @@ pub async fn deployment(ctx: &Ctx<'_>, d: &Value) -> String {
     header(&mut w, d);
     w.write(
         0,
-        &format!("CreationTimestamp:\t{}\n", rfc1123z(str_at(d, &["metadata", "creationTimestamp"]))),
+        &format!(
+            "CreationTimestamp:\t{}\n",
+            rfc1123z(str_at(d, &["metadata", "creationTimestamp"]))
+        ),
     );
     labels_multiline(&mut w, "", "Labels", &d["metadata"]["labels"]);
     annotations_multiline(&mut w, "Annotations", &d["metadata"]["annotations"]);
-    w.write(0, &format!("Selector:\t{}\n", format_selector(&d["spec"]["selector"], false)));
+    w.write(
+        0,
+        &format!("Selector:\t{}\n", format_selector(&d["spec"]["selector"], false)),
+    );
     let st = &d["status"];
     w.write(
         0,
@@ -72,8 +77,14 @@ pub async fn deployment(ctx: &Ctx<'_>, d: &Value) -> String {
             int_at(st, &["unavailableReplicas"])
         ),
     );
-    w.write(0, &format!("StrategyType:\t{}\n", str_at(d, &["spec", "strategy", "type"])));
-    w.write(0, &format!("MinReadySeconds:\t{}\n", int_at(d, &["spec", "minReadySeconds"])));
+    w.write(
+        0,
+        &format!("StrategyType:\t{}\n", str_at(d, &["spec", "strategy", "type"])),
+    );
+    w.write(
+        0,
+        &format!("MinReadySeconds:\t{}\n", int_at(d, &["spec", "minReadySeconds"])),
+    );
     let ru = at(d, &["spec", "strategy", "rollingUpdate"]);
     if ru.is_object() {
         w.write(
@@ -182,7 +193,10 @@ pub async fn replica_set(ctx: &Ctx<'_>, rs: &Value) -> String {
     let events = events_for(ctx, rs, Some(kind_of(rs)), None).await;
     let mut w = PrefixWriter::new();
     header(&mut w, rs);
-    w.write(0, &format!("Selector:\t{}\n", format_selector(&rs["spec"]["selector"], true)));
+    w.write(
+        0,
+        &format!("Selector:\t{}\n", format_selector(&rs["spec"]["selector"], true)),
+    );
     labels_multiline(&mut w, "", "Labels", &rs["metadata"]["labels"]);
     annotations_multiline(&mut w, "Annotations", &rs["metadata"]["annotations"]);
     if let Some(c) = controlled_by(rs) {
@@ -221,11 +235,17 @@ pub async fn daemon_set(ctx: &Ctx<'_>, ds: &Value) -> String {
     let st = &ds["status"];
     w.write(
         0,
-        &format!("Desired Number of Nodes Scheduled: {}\n", int_at(st, &["desiredNumberScheduled"])),
+        &format!(
+            "Desired Number of Nodes Scheduled: {}\n",
+            int_at(st, &["desiredNumberScheduled"])
+        ),
     );
     w.write(
         0,
-        &format!("Current Number of Nodes Scheduled: {}\n", int_at(st, &["currentNumberScheduled"])),
+        &format!(
+            "Current Number of Nodes Scheduled: {}\n",
+            int_at(st, &["currentNumberScheduled"])
+        ),
     );
     w.write(
         0,
@@ -236,10 +256,22 @@ pub async fn daemon_set(ctx: &Ctx<'_>, ds: &Value) -> String {
     );
     w.write(
         0,
-        &format!("Number of Nodes Scheduled with Available Pods: {}\n", int_at(st, &["numberAvailable"])),
+        &format!(
+            "Number of Nodes Scheduled with Available Pods: {}\n",
+            int_at(st, &["numberAvailable"])
+        ),
     );
-    w.write(0, &format!("Number of Nodes Misscheduled: {}\n", int_at(st, &["numberMisscheduled"])));
-    w.write(0, &format!("Pods Status:\t{r} Running / {wa} Waiting / {s} Succeeded / {f} Failed\n"));
+    w.write(
+        0,
+        &format!(
+            "Number of Nodes Misscheduled: {}\n",
+            int_at(st, &["numberMisscheduled"])
+        ),
+    );
+    w.write(
+        0,
+        &format!("Pods Status:\t{r} Running / {wa} Waiting / {s} Succeeded / {f} Failed\n"),
+    );
     pod_template(&mut w, &ds["spec"]["template"]);
     write_events(&mut w, events);
     w.finish()
@@ -253,7 +285,10 @@ pub async fn stateful_set(ctx: &Ctx<'_>, ss: &Value) -> String {
     header(&mut w, ss);
     w.write(
         0,
-        &format!("CreationTimestamp:\t{}\n", rfc1123z(str_at(ss, &["metadata", "creationTimestamp"]))),
+        &format!(
+            "CreationTimestamp:\t{}\n",
+            rfc1123z(str_at(ss, &["metadata", "creationTimestamp"]))
+        ),
     );
     w.write(0, &format!("Selector:\t{selector}\n"));
     labels_multiline(&mut w, "", "Labels", &ss["metadata"]["labels"]);
@@ -266,15 +301,27 @@ pub async fn stateful_set(ctx: &Ctx<'_>, ss: &Value) -> String {
             int_at(ss, &["status", "replicas"])
         ),
     );
-    w.write(0, &format!("Update Strategy:\t{}\n", str_at(ss, &["spec", "updateStrategy", "type"])));
+    w.write(
+        0,
+        &format!(
+            "Update Strategy:\t{}\n",
+            str_at(ss, &["spec", "updateStrategy", "type"])
+        ),
+    );
     let ru = at(ss, &["spec", "updateStrategy", "rollingUpdate"]);
     if let Some(p) = ru["partition"].as_i64() {
         w.write(1, &format!("Partition:\t{p}\n"));
         if !ru["maxUnavailable"].is_null() {
-            w.write(1, &format!("MaxUnavailable:\t{}\n", int_or_string(&ru["maxUnavailable"])));
+            w.write(
+                1,
+                &format!("MaxUnavailable:\t{}\n", int_or_string(&ru["maxUnavailable"])),
+            );
         }
     }
-    w.write(0, &format!("Pods Status:\t{r} Running / {wa} Waiting / {s} Succeeded / {f} Failed\n"));
+    w.write(
+        0,
+        &format!("Pods Status:\t{r} Running / {wa} Waiting / {s} Succeeded / {f} Failed\n"),
+    );
     pod_template(&mut w, &ss["spec"]["template"]);
     let claims = arr_at(ss, &["spec", "volumeClaimTemplates"]);
     if claims.is_empty() {
@@ -283,7 +330,10 @@ pub async fn stateful_set(ctx: &Ctx<'_>, ss: &Value) -> String {
         w.write(0, "Volume Claims:\n");
         for pvc in claims {
             w.write(1, &format!("Name:\t{}\n", str_at(pvc, &["metadata", "name"])));
-            w.write(1, &format!("StorageClass:\t{}\n", str_at(pvc, &["spec", "storageClassName"])));
+            w.write(
+                1,
+                &format!("StorageClass:\t{}\n", str_at(pvc, &["spec", "storageClassName"])),
+            );
             labels_multiline(&mut w, "  ", "Labels", &pvc["metadata"]["labels"]);
             labels_multiline(&mut w, "  ", "Annotations", &pvc["metadata"]["annotations"]);
             let cap = str_at(pvc, &["spec", "resources", "requests", "storage"]);
@@ -303,7 +353,10 @@ pub async fn job(ctx: &Ctx<'_>, j: &Value) -> String {
     let events = events_for(ctx, j, Some(kind_of(j)), None).await;
     let mut w = PrefixWriter::new();
     header(&mut w, j);
-    w.write(0, &format!("Selector:\t{}\n", format_selector(&j["spec"]["selector"], false)));
+    w.write(
+        0,
+        &format!("Selector:\t{}\n", format_selector(&j["spec"]["selector"], false)),
+    );
     labels_multiline(&mut w, "", "Labels", &j["metadata"]["labels"]);
     annotations_multiline(&mut w, "Annotations", &j["metadata"]["annotations"]);
     if let Some(c) = controlled_by(j) {
@@ -340,7 +393,10 @@ pub async fn job(ctx: &Ctx<'_>, j: &Value) -> String {
         w.write(0, &format!("Completed At:\t{}\n", rfc1123z(done)));
     }
     if let (Some(a), Some(b)) = (parse_time(start), parse_time(done)) {
-        w.write(0, &format!("Duration:\t{}\n", human_duration(b.as_second() - a.as_second())));
+        w.write(
+            0,
+            &format!("Duration:\t{}\n", human_duration(b.as_second() - a.as_second())),
+        );
     }
     if let Some(a) = spec["activeDeadlineSeconds"].as_i64() {
         w.write(0, &format!("Active Deadline Seconds:\t{a}s\n"));
@@ -392,7 +448,10 @@ pub async fn cron_job(ctx: &Ctx<'_>, cj: &Value) -> String {
     annotations_multiline(&mut w, "Annotations", &cj["metadata"]["annotations"]);
     let spec = &cj["spec"];
     w.write(0, &format!("Schedule:\t{}\n", str_at(spec, &["schedule"])));
-    w.write(0, &format!("Concurrency Policy:\t{}\n", str_at(spec, &["concurrencyPolicy"])));
+    w.write(
+        0,
+        &format!("Concurrency Policy:\t{}\n", str_at(spec, &["concurrencyPolicy"])),
+    );
     let suspend = match spec["suspend"].as_bool() {
         Some(b) => super::print_bool(b),
         None => "<unset>",
@@ -402,21 +461,29 @@ pub async fn cron_job(ctx: &Ctx<'_>, cj: &Value) -> String {
         Some(n) => format!("{n}{suffix}"),
         None => "<unset>".into(),
     };
-    match spec["timeZone"].as_str() {
-        Some(tz) => w.write(0, &format!("Time Zone:\t{tz}\n")),
-        None => w.write(0, "Time Zone:\t<unset>\n"),
+    if let Some(tz) = spec["timeZone"].as_str() {
+        w.write(0, &format!("Time Zone:\t{tz}\n"));
     }
     w.write(
         0,
-        &format!("Successful Job History Limit:\t{}\n", opt(&spec["successfulJobsHistoryLimit"], "")),
+        &format!(
+            "Successful Job History Limit:\t{}\n",
+            opt(&spec["successfulJobsHistoryLimit"], "")
+        ),
     );
     w.write(
         0,
-        &format!("Failed Job History Limit:\t{}\n", opt(&spec["failedJobsHistoryLimit"], "")),
+        &format!(
+            "Failed Job History Limit:\t{}\n",
+            opt(&spec["failedJobsHistoryLimit"], "")
+        ),
     );
     w.write(
         0,
-        &format!("Starting Deadline Seconds:\t{}\n", opt(&spec["startingDeadlineSeconds"], "s")),
+        &format!(
+            "Starting Deadline Seconds:\t{}\n",
+            opt(&spec["startingDeadlineSeconds"], "s")
+        ),
     );
     let jt = &spec["jobTemplate"]["spec"];
     if jt["selector"].is_object() {

@@ -18,8 +18,8 @@ metadata:
   namespace: shop
   labels: {tier: backend}
   annotations: {note: "hello"}
+# One key only: kubectl 1.33 prints a ConfigMap's data in Go map order (random).
 data:
-  color: blue
   script: |
     echo one
     echo two
@@ -299,6 +299,93 @@ template:
     - name: main
       image: nginx:1.25
 ---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: full
+  namespace: shop
+  labels: {app: full, tier: backend}
+  annotations:
+    short: value
+    multi: "line one\nline two\n"
+    long: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+spec:
+  nodeSelector: {kubernetes.io/os: linux}
+  tolerations:
+  - key: dedicated
+    operator: Equal
+    value: web
+    effect: NoSchedule
+  - key: node.kubernetes.io/unreachable
+    operator: Exists
+    effect: NoExecute
+    tolerationSeconds: 300
+  initContainers:
+  - name: setup
+    image: busybox:1.36
+    command: [sh, -c, "echo one\necho two"]
+  containers:
+  - name: app
+    image: nginx:1.25
+    ports:
+    - containerPort: 80
+    - containerPort: 443
+      hostPort: 8443
+    resources:
+      requests: {cpu: 250m, memory: 64Mi}
+      limits: {cpu: "1", memory: 128Mi}
+    livenessProbe:
+      exec: {command: [cat, /tmp/healthy]}
+      initialDelaySeconds: 5
+    readinessProbe:
+      httpGet: {path: /ready, port: 80, scheme: HTTP}
+    env:
+    - name: POD_NAME
+      valueFrom: {fieldRef: {fieldPath: metadata.name}}
+    - name: TIER
+      valueFrom: {fieldRef: {fieldPath: "metadata.labels['tier']"}}
+    - name: CPU_LIMIT
+      valueFrom: {resourceFieldRef: {resource: limits.cpu}}
+    - name: COLOR
+      valueFrom: {configMapKeyRef: {name: settings, key: script, optional: true}}
+    - name: MULTI
+      value: "a\nb"
+    envFrom:
+    - configMapRef: {name: settings}
+    - secretRef: {name: creds}
+      prefix: CREDS_
+    volumeMounts:
+    - {name: cfg, mountPath: /etc/cfg, readOnly: true}
+    - {name: scratch, mountPath: /scratch, subPath: tmp}
+    - {name: secret, mountPath: /etc/secret}
+    - {name: info, mountPath: /etc/info}
+    - {name: all, mountPath: /etc/all}
+    - {name: data, mountPath: /data}
+  volumes:
+  - name: cfg
+    configMap: {name: settings}
+  - name: scratch
+    emptyDir: {medium: Memory, sizeLimit: 1Gi}
+  - name: secret
+    secret: {secretName: creds, optional: true}
+  - name: info
+    downwardAPI:
+      items:
+      - path: labels
+        fieldRef: {fieldPath: metadata.labels}
+  - name: all
+    projected:
+      sources:
+      - configMap: {name: settings}
+      - secret: {name: creds}
+      - downwardAPI:
+          items:
+          - path: name
+            fieldRef: {fieldPath: metadata.name}
+      - serviceAccountToken: {path: token, expirationSeconds: 3600}
+  - name: data
+    persistentVolumeClaim: {claimName: data-claim}
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -330,6 +417,8 @@ fn rows() -> Vec<Row> {
         "describe deploy web -n shop",
         "describe rs -n shop",
         "describe pods -n shop",
+        "describe pod full -n shop",
+        "describe node node-1",
         "describe svc web -n shop",
         "describe svc db -n shop",
         "describe endpoints web -n shop",
@@ -380,9 +469,13 @@ fn kubectl_parity_describe() {
     let _controllers = server.controllers("deployment,replicaset", &[]);
     let state = server.file("describe-state.yaml", STATE);
     server.ok(&["apply", "-f", &state]);
+    server.ok(&["taint", "nodes", "node-1", "dedicated=web:NoSchedule"]);
+    server.ok(&["label", "nodes", "node-1", "node-role.kubernetes.io/worker="]);
     server.eventually("web's pods running", 60, || {
         server.jsonpath(&["deploy", "web", "-n", "shop"], "{.status.availableReplicas}") == "2"
-            && server.jsonpath(&["pods", "-n", "shop"], "{.items[*].status.phase}") == "Running Running"
+            && server.jsonpath(&["pods", "-n", "shop", "-l", "app=web"], "{.items[*].status.phase}")
+                == "Running Running"
+            && server.jsonpath(&["pod", "full", "-n", "shop"], "{.status.phase}") == "Running"
     });
     // Let the controllers finish their status updates before comparing.
     std::thread::sleep(std::time::Duration::from_secs(2));

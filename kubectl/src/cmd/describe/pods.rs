@@ -96,28 +96,31 @@ pub async fn pod(ctx: &Ctx<'_>, p: &Value) -> String {
         resources(&mut w, &spec["resources"], 1);
     }
     if !arr_at(spec, &["initContainers"]).is_empty() {
-        containers(
+        containers_of(
             &mut w,
             "Init Containers",
             arr_at(spec, &["initContainers"]),
             Some(arr_at(status, &["initContainerStatuses"])),
             "",
+            Some(p),
         );
     }
-    containers(
+    containers_of(
         &mut w,
         "Containers",
         arr_at(spec, &["containers"]),
         Some(arr_at(status, &["containerStatuses"])),
         "",
+        Some(p),
     );
     if !arr_at(spec, &["ephemeralContainers"]).is_empty() {
-        containers(
+        containers_of(
             &mut w,
             "Ephemeral Containers",
             arr_at(spec, &["ephemeralContainers"]),
             Some(arr_at(status, &["ephemeralContainerStatuses"])),
             "",
+            Some(p),
         );
     }
     let gates = arr_at(spec, &["readinessGates"]);
@@ -173,7 +176,46 @@ pub fn pod_template(w: &mut PrefixWriter, t: &Value) {
     tolerations(w, "", "  Tolerations", arr_at(spec, &["tolerations"]));
 }
 
+/// The value of a downward-API field of `pod` as upstream's EnvValueRetriever resolves it.
+fn field_value(pod: &Value, path: &str) -> String {
+    let meta = &pod["metadata"];
+    // Label and annotation paths resolve to nothing in kubectl 1.33.
+    match path {
+        "metadata.name" => str_at(meta, &["name"]).into(),
+        "metadata.namespace" => str_at(meta, &["namespace"]).into(),
+        "metadata.uid" => str_at(meta, &["uid"]).into(),
+        "spec.nodeName" => str_at(pod, &["spec", "nodeName"]).into(),
+        "spec.serviceAccountName" => str_at(pod, &["spec", "serviceAccountName"]).into(),
+        "status.hostIP" => str_at(pod, &["status", "hostIP"]).into(),
+        "status.podIP" => str_at(pod, &["status", "podIP"]).into(),
+        _ => String::new(),
+    }
+}
+
+/// upstream's ExtractContainerResourceValue with the default divisor of 1: cpu rounded up
+/// to whole cores, memory and storage in bytes.
+fn resource_value(c: &Value, resource: &str) -> String {
+    let Some((kind, res)) = resource.split_once('.') else {
+        return String::new();
+    };
+    let q = str_at(c, &["resources", kind, res]);
+    let v = super::nodes::quantity(if q.is_empty() { "0" } else { q });
+    let n = if res == "cpu" { v.ceil() } else { v.round() };
+    format!("{}", n as i64)
+}
+
 fn containers(w: &mut PrefixWriter, label: &str, list: &[Value], statuses: Option<&[Value]>, space: &str) {
+    containers_of(w, label, list, statuses, space, None)
+}
+
+fn containers_of(
+    w: &mut PrefixWriter,
+    label: &str,
+    list: &[Value],
+    statuses: Option<&[Value]>,
+    space: &str,
+    pod: Option<&Value>,
+) {
     let none = if list.is_empty() { " <none>" } else { "" };
     w.write(0, &format!("{space}{label}:{none}\n"));
     let name_indent = if space.is_empty() { "" } else { " " };
@@ -283,19 +325,22 @@ fn containers(w: &mut PrefixWriter, label: &str, list: &[Value], statuses: Optio
                     }
                 }
             } else if from["fieldRef"].is_object() {
+                let path = str_at(from, &["fieldRef", "fieldPath"]);
+                let value = pod.map(|p| field_value(p, path)).unwrap_or_default();
                 w.write(
                     3,
                     &format!(
-                        "{name}:\t ({}:{})\n",
-                        str_at(from, &["fieldRef", "apiVersion"]),
-                        str_at(from, &["fieldRef", "fieldPath"])
+                        "{name}:\t{value} ({}:{path})\n",
+                        str_at(from, &["fieldRef", "apiVersion"])
                     ),
                 );
             } else if from["resourceFieldRef"].is_object() {
-                w.write(
-                    3,
-                    &format!("{name}:\t ({})\n", str_at(from, &["resourceFieldRef", "resource"])),
-                );
+                let resource = str_at(from, &["resourceFieldRef", "resource"]);
+                let mut value = resource_value(c, resource);
+                if value == "0" && (resource == "limits.cpu" || resource == "limits.memory") {
+                    value = "node allocatable".into();
+                }
+                w.write(3, &format!("{name}:\t{value} ({resource})\n"));
             } else if from["secretKeyRef"].is_object() {
                 let r = &from["secretKeyRef"];
                 w.write(

@@ -38,9 +38,9 @@ metadata:
   name: creds
   namespace: shop
 type: Opaque
+# One key only: kubectl 1.33 prints a Secret's data in Go map order (random).
 data:
   password: c2VjcmV0
-  user: YWRtaW4=
 ---
 apiVersion: v1
 kind: ServiceAccount
@@ -285,6 +285,17 @@ spec:
       resources:
         requests: {storage: 1Gi}
 ---
+apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata:
+  name: fast
+  labels: {speed: high}
+handler: runc
+overhead:
+  podFixed: {cpu: 10m}
+scheduling:
+  nodeSelector: {kubernetes.io/os: linux}
+---
 apiVersion: v1
 kind: PodTemplate
 metadata:
@@ -436,6 +447,7 @@ fn rows() -> Vec<Row> {
         "describe sts db -n shop",
         "describe node node-0",
         "describe podtemplates -n shop",
+        "describe runtimeclass fast",
         // argument forms and flags
         "describe deployment/web -n shop",
         "describe pods web -n shop",
@@ -452,6 +464,9 @@ fn rows() -> Vec<Row> {
         "describe ns",
         // errors
         "describe cm nope -n shop",
+        "describe deploy nope -n shop",
+        "describe nodes node",
+        "describe svc w -n shop",
         "describe foo",
         "describe pods -n empty",
         "describe",
@@ -476,6 +491,19 @@ fn kubectl_parity_describe() {
             && server.jsonpath(&["pods", "-n", "shop", "-l", "app=web"], "{.items[*].status.phase}")
                 == "Running Running"
             && server.jsonpath(&["pod", "full", "-n", "shop"], "{.status.phase}") == "Running"
+    });
+    // A rollout, so the deployment has an old replica set.
+    server.ok(&["set", "image", "deploy/web", "main=nginx:1.26", "-n", "shop"]);
+    server.eventually("the rollout", 90, || {
+        let images = server.jsonpath(
+            &["pods", "-n", "shop", "-l", "app=web"],
+            "{.items[*].spec.containers[0].image}",
+        );
+        server.jsonpath(
+            &["deploy", "web", "-n", "shop"],
+            "{.status.updatedReplicas}/{.status.availableReplicas}/{.status.replicas}",
+        ) == "2/2/2"
+            && images == "nginx:1.26 nginx:1.26"
     });
     // Let the controllers finish their status updates before comparing.
     std::thread::sleep(std::time::Duration::from_secs(2));

@@ -158,21 +158,20 @@ async fn replica_sets_of(ctx: &Ctx<'_>, d: &Value) -> (Vec<Value>, Vec<Value>) {
                 .any(|r| r["controller"].as_bool() == Some(true) && str_at(r, &["uid"]) == uid)
         })
         .collect();
-    // Oldest first, as upstream's sort by creation timestamp.
-    owned.sort_by_key(|rs| parse_time(str_at(rs, &["metadata", "creationTimestamp"])));
+    // The new one is the oldest with the deployment's template; the others stay in list
+    // order, with or without pods, as upstream's "all old replica sets".
     let template = strip_hash(&d["spec"]["template"]);
+    let new_index = owned
+        .iter()
+        .enumerate()
+        .filter(|(_, rs)| strip_hash(&rs["spec"]["template"]) == template)
+        .min_by_key(|(_, rs)| parse_time(str_at(rs, &["metadata", "creationTimestamp"])))
+        .map(|(i, _)| i);
     let mut new = Vec::new();
-    let mut old = Vec::new();
-    for rs in owned {
-        if new.is_empty() && strip_hash(&rs["spec"]["template"]) == template {
-            new.push(rs);
-        } else {
-            old.push(rs);
-        }
+    if let Some(i) = new_index {
+        new.push(owned.remove(i));
     }
-    // Upstream's old list holds only replica sets with pods.
-    old.retain(|rs| int_at(rs, &["spec", "replicas"]) > 0 || int_at(rs, &["status", "replicas"]) > 0);
-    (old, new)
+    (owned, new)
 }
 
 fn strip_hash(t: &Value) -> Value {

@@ -285,6 +285,111 @@ spec:
       resources:
         requests: {storage: 1Gi}
 ---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: data-claim
+  namespace: shop
+spec:
+  accessModes: [ReadWriteOnce]
+  storageClassName: slow
+  resources:
+    requests: {storage: 1Gi}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: disk
+  labels: {type: local}
+spec:
+  capacity: {storage: 5Gi}
+  accessModes: [ReadWriteOnce, ReadOnlyMany]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: slow
+  hostPath: {path: /mnt/disk}
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: slow
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: example.com/slow
+parameters: {speed: slow}
+reclaimPolicy: Delete
+volumeBindingMode: WaitForFirstConsumer
+allowVolumeExpansion: true
+mountOptions: [debug]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+  namespace: shop
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels: {app: web}
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata:
+  name: important
+value: 1000
+description: "for things that matter"
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: nginx
+spec:
+  controller: example.com/ingress
+  parameters:
+    apiGroup: example.com
+    kind: Params
+    name: nginx-params
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+  namespace: shop
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 5
+  metrics:
+  - type: Resource
+    resource:
+      name: cpu
+      target: {type: Utilization, averageUtilization: 80}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: quota
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata:
+  name: small
+  namespace: quota
+spec:
+  hard: {pods: "10"}
+  scopes: [NotBestEffort]
+---
+apiVersion: v1
+kind: LimitRange
+metadata:
+  name: limits
+  namespace: quota
+spec:
+  # One resource per item: kubectl 1.33 prints an item's resources in map order.
+  limits:
+  - type: Container
+    max: {cpu: "2"}
+  - type: Pod
+    max: {memory: 1Gi}
+---
 apiVersion: node.k8s.io/v1
 kind: RuntimeClass
 metadata:
@@ -448,6 +553,17 @@ fn rows() -> Vec<Row> {
         "describe node node-0",
         "describe podtemplates -n shop",
         "describe runtimeclass fast",
+        "describe pvc data-claim -n shop",
+        "describe pv disk",
+        "describe storageclass slow",
+        "describe pdb web -n shop",
+        "describe priorityclass important",
+        "describe ingressclass nginx",
+        "describe endpointslices web-abc -n shop",
+        "describe hpa web -n shop",
+        "describe ns quota",
+        "describe quota small -n quota",
+        "describe limits limits -n quota",
         // argument forms and flags
         "describe deployment/web -n shop",
         "describe pods web -n shop",

@@ -6,8 +6,10 @@ mod config;
 mod generic;
 mod nodes;
 mod pods;
+mod policy;
 mod rbac;
 mod services;
+mod storage;
 mod workloads;
 
 use super::Session;
@@ -140,6 +142,16 @@ async fn describe(ctx: &Ctx<'_>, r: &Resource, o: &Value) -> Result<String, CmdE
         ("", "ServiceAccount") => config::service_account(ctx, o).await,
         ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => rbac::role(o),
         ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => rbac::binding(o),
+        ("", "PersistentVolumeClaim") => storage::pvc(ctx, o).await,
+        ("", "PersistentVolume") => storage::pv(ctx, o).await,
+        ("storage.k8s.io", "StorageClass") => storage::storage_class(ctx, o).await,
+        ("policy", "PodDisruptionBudget") => policy::pdb(ctx, o).await,
+        ("scheduling.k8s.io", "PriorityClass") => policy::priority_class(ctx, o).await,
+        ("networking.k8s.io", "IngressClass") => policy::ingress_class(ctx, o).await,
+        ("discovery.k8s.io", "EndpointSlice") => policy::endpoint_slice(ctx, o).await,
+        ("", "LimitRange") => policy::limit_range(o),
+        ("", "ResourceQuota") => policy::resource_quota(o),
+        ("autoscaling", "HorizontalPodAutoscaler") if r.version == "v2" => policy::hpa(ctx, o).await,
         _ => generic::describe(ctx, r, o).await,
     })
 }

@@ -48,6 +48,12 @@ pub async fn namespace(ctx: &Ctx<'_>, ns: &Value) -> String {
                 if !scopes.is_empty() {
                     scopes.sort();
                     w.write(1, &format!("Scopes:\t{}\n", scopes.join(", ")));
+                    for s in &scopes {
+                        let help = super::policy::scope_help(s);
+                        if !help.is_empty() {
+                            w.write(1, &format!("* {help}\n"));
+                        }
+                    }
                 }
                 w.write(1, "Resource\tUsed\tHard\n");
                 w.write(1, "--------\t---\t---\n");

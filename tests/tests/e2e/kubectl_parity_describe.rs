@@ -363,6 +363,37 @@ spec:
       name: cpu
       target: {type: Utilization, averageUtilization: 80}
 ---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels: {app: web}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {role: frontend}}
+      namespaceSelector: {matchLabels: {team: web}}
+    - ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}
+    ports:
+    - {protocol: TCP, port: 8080}
+    - {port: 9000, endPort: 9100}
+  - {}
+  egress:
+  - to:
+    - namespaceSelector: {}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: deny-all
+  namespace: shop
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+---
 apiVersion: v1
 kind: Namespace
 metadata:
@@ -564,6 +595,7 @@ fn rows() -> Vec<Row> {
         "describe ns quota",
         "describe quota small -n quota",
         "describe limits limits -n quota",
+        "describe netpol -n shop",
         // argument forms and flags
         "describe deployment/web -n shop",
         "describe pods web -n shop",

@@ -150,6 +150,7 @@ async fn describe(ctx: &Ctx<'_>, r: &Resource, o: &Value) -> Result<String, CmdE
         ("networking.k8s.io", "IngressClass") => policy::ingress_class(ctx, o).await,
         ("discovery.k8s.io", "EndpointSlice") => policy::endpoint_slice(ctx, o).await,
         ("", "LimitRange") => policy::limit_range(o),
+        ("networking.k8s.io", "NetworkPolicy") => policy::network_policy(o),
         ("", "ResourceQuota") => policy::resource_quota(o),
         ("autoscaling", "HorizontalPodAutoscaler") if r.version == "v2" => policy::hpa(ctx, o).await,
         _ => generic::describe(ctx, r, o).await,

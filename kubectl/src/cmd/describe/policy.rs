@@ -408,3 +408,127 @@ pub async fn hpa(ctx: &Ctx<'_>, h: &Value) -> String {
     write_events(&mut w, events);
     w.finish()
 }
+
+/// Go's `time.Time.String()` of an RFC 3339 time, in the local zone.
+fn go_time_string(s: &str) -> String {
+    match super::parse_time(s) {
+        Some(t) => t
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime("%Y-%m-%d %H:%M:%S %z %Z")
+            .to_string(),
+        None => "0001-01-01 00:00:00 +0000 UTC".into(),
+    }
+}
+
+fn peers(w: &mut PrefixWriter, rules: &[Value], key: &str, indent: &str) {
+    let (isolated, any_peer, title) = if key == "from" {
+        (
+            "<none> (Selected pods are isolated for ingress connectivity)",
+            "From: <any> (traffic not restricted by source)",
+            "From:",
+        )
+    } else {
+        (
+            "<none> (Selected pods are isolated for egress connectivity)",
+            "To: <any> (traffic not restricted by destination)",
+            "To:",
+        )
+    };
+    if rules.is_empty() {
+        w.write(0, &format!("{indent}{isolated}\n"));
+        return;
+    }
+    for (i, rule) in rules.iter().enumerate() {
+        let ports = arr_at(rule, &["ports"]);
+        if ports.is_empty() {
+            w.write(0, &format!("{indent}To Port: <any> (traffic allowed to all ports)\n"));
+        }
+        for p in ports {
+            let proto = p["protocol"].as_str().unwrap_or("TCP");
+            let port = int_or_string(&p["port"]);
+            match p["endPort"].as_i64() {
+                None => w.write(0, &format!("{indent}To Port: {port}/{proto}\n")),
+                Some(end) => w.write(0, &format!("{indent}To Port Range: {port}-{end}/{proto}\n")),
+            }
+        }
+        let list = arr_at(rule, &[key]);
+        if list.is_empty() {
+            w.write(0, &format!("{indent}{any_peer}\n"));
+        }
+        for peer in list {
+            w.write(0, &format!("{indent}{title}\n"));
+            let pod = &peer["podSelector"];
+            let ns = &peer["namespaceSelector"];
+            if pod.is_object() && ns.is_object() {
+                w.write(
+                    1,
+                    &format!("{indent}NamespaceSelector: {}\n", format_selector(ns, true)),
+                );
+                w.write(1, &format!("{indent}PodSelector: {}\n", format_selector(pod, true)));
+            } else if pod.is_object() {
+                w.write(1, &format!("{indent}PodSelector: {}\n", format_selector(pod, true)));
+            } else if ns.is_object() {
+                w.write(
+                    1,
+                    &format!("{indent}NamespaceSelector: {}\n", format_selector(ns, true)),
+                );
+            } else if peer["ipBlock"].is_object() {
+                w.write(1, &format!("{indent}IPBlock:\n"));
+                w.write(2, &format!("{indent}CIDR: {}\n", str_at(peer, &["ipBlock", "cidr"])));
+                let except: Vec<String> = arr_at(peer, &["ipBlock", "except"]).iter().map(plain).collect();
+                w.write(2, &format!("{indent}Except: {}\n", except.join(", ")));
+            }
+        }
+        if i + 1 != rules.len() {
+            w.write(0, &format!("{indent}----------\n"));
+        }
+    }
+}
+
+pub fn network_policy(np: &Value) -> String {
+    let mut w = PrefixWriter::new();
+    w.write(0, &format!("Name:\t{}\n", str_at(np, &["metadata", "name"])));
+    w.write(0, &format!("Namespace:\t{}\n", str_at(np, &["metadata", "namespace"])));
+    w.write(
+        0,
+        &format!(
+            "Created on:\t{}\n",
+            go_time_string(str_at(np, &["metadata", "creationTimestamp"]))
+        ),
+    );
+    labels_multiline(&mut w, "", "Labels", &np["metadata"]["labels"]);
+    annotations_multiline(&mut w, "Annotations", &np["metadata"]["annotations"]);
+    let spec = &np["spec"];
+    w.write(0, "Spec:\n");
+    w.write(1, "PodSelector: ");
+    let sel = &spec["podSelector"];
+    let empty = string_map(&sel["matchLabels"]).is_empty() && arr_at(sel, &["matchExpressions"]).is_empty();
+    if empty {
+        w.write(
+            2,
+            "<none> (Allowing the specific traffic to all pods in this namespace)\n",
+        );
+    } else {
+        w.write(2, &format!("{}\n", format_selector(sel, true)));
+    }
+    let types: Vec<String> = arr_at(spec, &["policyTypes"]).iter().map(plain).collect();
+    if types.iter().any(|t| t == "Ingress") {
+        w.write(1, "Allowing ingress traffic:\n");
+        peers(&mut w, arr_at(spec, &["ingress"]), "from", "    ");
+    } else {
+        w.write(1, "Not affecting ingress traffic\n");
+    }
+    if types.iter().any(|t| t == "Egress") {
+        w.write(1, "Allowing egress traffic:\n");
+        peers(&mut w, arr_at(spec, &["egress"]), "to", "    ");
+    } else {
+        w.write(1, "Not affecting egress traffic\n");
+    }
+    let shown = if types.is_empty() {
+        "<none>".to_string()
+    } else {
+        types.join(", ")
+    };
+    w.write(1, &format!("Policy Types: {shown}\n"));
+    w.finish()
+}

@@ -433,6 +433,22 @@ scheduling:
   nodeSelector: {kubernetes.io/os: linux}
 ---
 apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: legacy
+  namespace: shop
+spec:
+  replicas: 0
+  selector: {app: legacy}
+  template:
+    metadata:
+      labels: {app: legacy}
+    spec:
+      containers:
+      - name: legacy
+        image: nginx:1.25
+---
+apiVersion: v1
 kind: PodTemplate
 metadata:
   name: tmpl
@@ -596,6 +612,7 @@ fn rows() -> Vec<Row> {
         "describe quota small -n quota",
         "describe limits limits -n quota",
         "describe netpol -n shop",
+        "describe rc legacy -n shop",
         // argument forms and flags
         "describe deployment/web -n shop",
         "describe pods web -n shop",

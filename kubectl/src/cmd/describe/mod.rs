@@ -128,6 +128,7 @@ async fn describe(ctx: &Ctx<'_>, r: &Resource, o: &Value) -> Result<String, CmdE
         ("", "Pod") => pods::pod(ctx, o).await,
         ("apps", "Deployment") => workloads::deployment(ctx, o).await,
         ("apps", "ReplicaSet") => workloads::replica_set(ctx, o).await,
+        ("", "ReplicationController") => workloads::replication_controller(ctx, o).await,
         ("apps", "DaemonSet") => workloads::daemon_set(ctx, o).await,
         ("apps", "StatefulSet") => workloads::stateful_set(ctx, o).await,
         ("batch", "Job") => workloads::job(ctx, o).await,

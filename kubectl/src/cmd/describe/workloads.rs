@@ -513,3 +513,36 @@ pub async fn cron_job(ctx: &Ctx<'_>, cj: &Value) -> String {
     write_events(&mut w, events);
     w.finish()
 }
+
+pub async fn replication_controller(ctx: &Ctx<'_>, rc: &Value) -> String {
+    let selector = format_labels(&rc["spec"]["selector"]);
+    let counts = pod_counts(ctx, rc, if selector == "<none>" { "" } else { &selector }).await;
+    let (r, wa, s, f) = counts.unwrap_or_default();
+    let events = events_for(ctx, rc, Some(kind_of(rc)), None).await;
+    let mut w = PrefixWriter::new();
+    header(&mut w, rc);
+    w.write(0, &format!("Selector:\t{selector}\n"));
+    labels_multiline(&mut w, "", "Labels", &rc["metadata"]["labels"]);
+    annotations_multiline(&mut w, "Annotations", &rc["metadata"]["annotations"]);
+    w.write(
+        0,
+        &format!(
+            "Replicas:\t{} current / {} desired\n",
+            int_at(rc, &["status", "replicas"]),
+            int_at(rc, &["spec", "replicas"])
+        ),
+    );
+    w.write(
+        0,
+        &format!("Pods Status:\t{r} Running / {wa} Waiting / {s} Succeeded / {f} Failed\n"),
+    );
+    if rc["spec"]["template"].is_object() {
+        pod_template(&mut w, &rc["spec"]["template"]);
+    } else {
+        w.write(0, "Pod Template:\n");
+        w.write(1, "<unset>");
+    }
+    conditions_type_status_reason(&mut w, arr_at(rc, &["status", "conditions"]));
+    write_events(&mut w, events);
+    w.finish()
+}

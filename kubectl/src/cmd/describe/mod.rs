@@ -698,6 +698,41 @@ mod tests {
     }
 
     #[test]
+    fn events_table() {
+        let mut w = PrefixWriter::new();
+        w.write(0, "Name:\tweb\n");
+        write_events(&mut w, Some(Vec::new()));
+        assert_eq!(w.finish(), "Name:    web\nEvents:  <none>\n");
+
+        let now = jiff::Timestamp::now();
+        let ago = |s: i64| (now - jiff::SignedDuration::from_secs(s)).to_string();
+        let events = vec![
+            json!({"type": "Normal", "reason": "Pulled", "message": " done \n", "count": 3,
+                   "firstTimestamp": ago(600), "lastTimestamp": ago(30), "source": {"component": "kubelet"}}),
+            json!({"type": "Warning", "reason": "Failed", "message": "oops", "count": 1,
+                   "firstTimestamp": ago(900), "lastTimestamp": ago(900), "reportingComponent": "ctl"}),
+        ];
+        let mut w = PrefixWriter::new();
+        w.write(0, "Name:\tweb\n");
+        write_events(&mut w, Some(events));
+        assert_eq!(
+            w.finish(),
+            "Name:  web\nEvents:\n  Type     Reason  Age                From     Message\n  ----     ------  ----               ----     -------\n  Warning  Failed  15m                ctl      oops\n  Normal   Pulled  30s (x3 over 10m)  kubelet  done\n"
+        );
+        let mut w = PrefixWriter::new();
+        write_events(&mut w, None);
+        assert_eq!(w.finish(), "");
+    }
+
+    #[test]
+    fn trailing_cells_keep_their_spaces() {
+        assert_eq!(
+            tab_align("  Ready \tTrue \n  PodScheduled \tTrue \n", 0, 2),
+            "  Ready          True \n  PodScheduled   True \n"
+        );
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(human_duration(5), "5s");
         assert_eq!(human_duration(119), "119s");

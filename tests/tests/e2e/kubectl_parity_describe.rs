@@ -448,6 +448,18 @@ spec:
       - name: legacy
         image: nginx:1.25
 ---
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata:
+  name: shop-lock
+  namespace: shop
+spec:
+  holderIdentity: web-1
+  leaseDurationSeconds: 15
+  leaseTransitions: 2
+  acquireTime: "2024-05-01T10:00:00.000000Z"
+  renewTime: "2024-05-01T10:00:05.123456Z"
+---
 apiVersion: v1
 kind: PodTemplate
 metadata:
@@ -613,6 +625,7 @@ fn rows() -> Vec<Row> {
         "describe limits limits -n quota",
         "describe netpol -n shop",
         "describe rc legacy -n shop",
+        "describe lease shop-lock -n shop",
         // argument forms and flags
         "describe deployment/web -n shop",
         "describe pods web -n shop",

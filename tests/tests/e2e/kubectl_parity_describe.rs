@@ -75,6 +75,27 @@ spec:
   - port: 5432
 ---
 apiVersion: v1
+kind: Service
+metadata:
+  name: external
+  namespace: shop
+spec:
+  type: ExternalName
+  externalName: db.example.com
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: headless
+  namespace: shop
+spec:
+  clusterIP: None
+  selector: {app: web}
+  ports:
+  - port: 80
+    name: web
+---
+apiVersion: v1
 kind: Endpoints
 metadata:
   name: web
@@ -536,7 +557,13 @@ spec:
     - {name: info, mountPath: /etc/info}
     - {name: all, mountPath: /etc/all}
     - {name: data, mountPath: /data}
+    - {name: csi, mountPath: /csi}
   volumes:
+  - name: csi
+    csi:
+      driver: example.csi.io
+      readOnly: true
+      volumeAttributes: {size: small, zone: a}
   - name: cfg
     configMap: {name: settings}
   - name: scratch
@@ -596,6 +623,7 @@ fn rows() -> Vec<Row> {
         "describe node node-1",
         "describe svc web -n shop",
         "describe svc db -n shop",
+        "describe svc external headless -n shop",
         "describe endpoints web -n shop",
         "describe cm settings -n shop",
         "describe secret creds -n shop",

@@ -615,6 +615,34 @@ pub fn volumes(w: &mut PrefixWriter, vols: &[Value], space: &str) {
                     );
                 }
             }
+        } else if v["csi"].is_object() {
+            let c = &v["csi"];
+            w.write(
+                2,
+                &format!(
+                    "Type:\tCSI (a Container Storage Interface (CSI) volume source)\n    Driver:\t{}\n    FSType:\t{}\n    ReadOnly:\t{}\n",
+                    str_at(c, &["driver"]),
+                    str_at(c, &["fsType"]),
+                    c["readOnly"].as_bool().unwrap_or(false)
+                ),
+            );
+            w.write(2, "VolumeAttributes:\t");
+            let attrs = string_map(&c["volumeAttributes"]);
+            if attrs.is_empty() {
+                w.line("<none>");
+            }
+            for (i, (k, val)) in attrs.iter().enumerate() {
+                if i != 0 {
+                    w.write(2, "");
+                    w.write(2, "\t");
+                }
+                let line = format!("{k}={val}");
+                if line.len() > 140 {
+                    w.write(2, &format!("{}...\n", &line[..line.floor_char_boundary(140)]));
+                } else {
+                    w.write(2, &format!("{line}\n"));
+                }
+            }
         } else if v["downwardAPI"].is_object() {
             w.write(
                 2,

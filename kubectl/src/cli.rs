@@ -96,6 +96,8 @@ impl GlobalArgs {
 pub enum Command {
     /// Display one or many resources
     Get(GetArgs),
+    /// Show details of a specific resource or group of resources
+    Describe(DescribeArgs),
     /// Modify kubeconfig files
     Config(ConfigArgs),
     /// Print the client and server version information
@@ -179,6 +181,23 @@ pub struct GetArgs {
     /// If true, keep the managedFields when printing objects in JSON or YAML format.
     #[arg(long = "show-managed-fields", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub show_managed_fields: Option<bool>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DescribeArgs {
+    pub args: Vec<String>,
+    /// Selector (label query) to filter on
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+    /// List the requested object(s) across all namespaces.
+    #[arg(short = 'A', long = "all-namespaces", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub all_namespaces: Option<bool>,
+    /// If true, display events related to the described object.
+    #[arg(long = "show-events", default_value_t = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub show_events: bool,
+    /// Return large lists in chunks rather than all at once.
+    #[arg(long = "chunk-size", default_value_t = 500)]
+    pub chunk_size: i64,
 }
 
 #[derive(Args, Debug)]
@@ -303,6 +322,7 @@ pub fn command_path(argv: &[String]) -> String {
     let words: Vec<&String> = argv.iter().skip(1).filter(|a| !a.starts_with('-')).collect();
     const TOP: &[&str] = &[
         "get",
+        "describe",
         "config",
         "version",
         "api-resources",

@@ -8,6 +8,7 @@ pub mod cluster_info;
 pub mod config;
 pub mod cordon;
 pub mod create;
+pub mod describe;
 pub mod get;
 pub mod label;
 pub mod patch;
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         }
         Some(Command::Config(c)) => config::run(&g, c.command, out).map(|_| 0),
         Some(Command::Get(a)) => get::run(&g, a, out).await,
+        Some(Command::Describe(a)) => describe::run(&g, a, out).await,
         Some(Command::Version(a)) => version::run(&g, a, out).await.map(|_| 0),
         Some(Command::ApiResources(a)) => api_resources::run(&g, a, out).await.map(|_| 0),
         Some(Command::ApiVersions) => api_versions::run(&g, out).await.map(|_| 0),

@@ -100,6 +100,10 @@ pub(crate) enum Mask {
     Age,
     /// Version fields of `kubectl version`.
     Version,
+    /// Ages, plus the node heartbeat times in `describe node` (the Lease's `RenewTime:` and
+    /// each condition's LastHeartbeatTime): simulated kubelets rewrite them every few
+    /// seconds, so one may change between the two runs. Every other time is compared.
+    Heartbeats,
 }
 
 pub(crate) struct Row {
@@ -312,6 +316,43 @@ pub(crate) fn mask_ages(text: &str) -> String {
         .collect()
 }
 
+/// Byte offsets of Go RFC1123Z times (`Mon, 02 Jan 2006 15:04:05 -0700`) in `line`.
+fn rfc1123z_times(line: &str) -> Vec<usize> {
+    const SHAPE: &str = "Aaa, 00 Aaa 0000 00:00:00 +0000";
+    let b = line.as_bytes();
+    let fits = |at: usize| {
+        SHAPE.bytes().enumerate().all(|(i, s)| {
+            let Some(&c) = b.get(at + i) else { return false };
+            match s {
+                b'A' => c.is_ascii_uppercase(),
+                b'a' => c.is_ascii_lowercase(),
+                b'0' => c.is_ascii_digit(),
+                b'+' => c == b'+' || c == b'-',
+                other => c == other,
+            }
+        })
+    };
+    (0..b.len()).filter(|&i| fits(i)).collect()
+}
+
+/// Replaces the heartbeat times of `describe node` with a placeholder of the same width.
+pub(crate) fn mask_heartbeats(text: &str) -> String {
+    const HIDDEN: &str = "HEARTBEAT-TIME-MASKED----------";
+    text.lines()
+        .map(|line| {
+            let times = rfc1123z_times(line);
+            // A RenewTime line has one time; a node condition row has the heartbeat first,
+            // then the transition time.
+            let renew = line.trim_start().starts_with("RenewTime:") && times.len() == 1;
+            let at = if renew || times.len() == 2 { times.first() } else { None };
+            match at {
+                Some(&i) => format!("{}{HIDDEN}{}\n", &line[..i], &line[i + HIDDEN.len()..]),
+                None => format!("{line}\n"),
+            }
+        })
+        .collect()
+}
+
 fn mask_version(text: &str) -> String {
     text.lines()
         .map(|l| {
@@ -351,6 +392,7 @@ fn run(server: &ApiServer, exe: &Path, r: &Row, kubeconfig: &str, cwd: &Path) ->
         let text = String::from_utf8_lossy(s);
         match r.mask {
             Mask::Age => mask_ages(&text),
+            Mask::Heartbeats => mask_heartbeats(&mask_ages(&text)),
             Mask::Version => mask_version(&text),
         }
     };
@@ -448,6 +490,11 @@ fn masking() {
     assert_eq!(mask_ages("a   12m   <none>\n"), "a   AGE <none>\n");
     assert_eq!(mask_ages("pods   3s1   x\n"), "pods   3s1   x\n");
     assert_eq!(split("get -o 'a b' x"), vec!["get", "-o", "a b", "x"]);
+    let node = "  RenewTime:  Sun, 22 Nov 2026 11:58:20 +0000\n  Ready  True  Sun, 22 Nov 2026 11:58:20 +0000  Sun, 22 Nov 2026 11:50:00 -0700  KubeletReady\nCreationTimestamp:  Sun, 22 Nov 2026 11:50:00 +0000\n";
+    assert_eq!(
+        mask_heartbeats(node),
+        "  RenewTime:  HEARTBEAT-TIME-MASKED----------\n  Ready  True  HEARTBEAT-TIME-MASKED----------  Sun, 22 Nov 2026 11:50:00 -0700  KubeletReady\nCreationTimestamp:  Sun, 22 Nov 2026 11:50:00 +0000\n"
+    );
     assert_eq!(
         mask_version("  \"gitVersion\": \"v1\",\n  gitCommit: abc\n"),
         "  \"gitVersion\": \"X\",\n  gitCommit: \"X\"\n"

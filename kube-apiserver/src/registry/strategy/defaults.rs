@@ -83,6 +83,13 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
             or_insert(spec, "failedJobsHistoryLimit", json!(1));
             job(child(child(spec, "jobTemplate"), "spec"));
         }
+        ("scheduling.k8s.io", "priorityclasses") => or_insert(obj, "preemptionPolicy", json!("PreemptLowerPriority")),
+        ("", "persistentvolumeclaims") => or_insert(child(obj, "spec"), "volumeMode", json!("Filesystem")),
+        ("", "persistentvolumes") => {
+            let spec = child(obj, "spec");
+            or_insert(spec, "persistentVolumeReclaimPolicy", json!("Retain"));
+            or_insert(spec, "volumeMode", json!("Filesystem"));
+        }
         _ => {}
     }
 }

@@ -57,6 +57,16 @@ async fn whoami(g: &GlobalArgs, output: Option<&str>, out: &mut Output) -> Resul
     let s = Session::open(g, "kubectl auth whoami").await?;
     let review = json!({"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1", "metadata": {"creationTimestamp": null}, "status": {"userInfo": {}}});
     let got = post(&s, "/apis/authentication.k8s.io/v1/selfsubjectreviews", review).await?;
+    // Printed in the typed order upstream's struct has.
+    let ui = &got["status"]["userInfo"];
+    let mut info = serde_json::Map::new();
+    for key in ["username", "uid", "groups", "extra"] {
+        if !ui[key].is_null() {
+            info.insert(key.into(), ui[key].clone());
+        }
+    }
+    let got = json!({"kind": got["kind"], "apiVersion": got["apiVersion"], "metadata": got["metadata"],
+                     "status": {"userInfo": info}});
     match output.unwrap_or("") {
         "json" => out.stdout.push_str(&json::to_json_ordered(&got)),
         "yaml" => out.stdout.push_str(&yaml::to_yaml(&got)),
@@ -110,14 +120,19 @@ async fn can_i(g: &GlobalArgs, a: &CanIArgs, out: &mut Output) -> Result<i32, Cm
             match crate::resources::resolve(s.discovery(false).await?, kind).and_then(|r| r.into_iter().next()) {
                 Some(r) => (r.name, r.group),
                 None => {
-                    out.stderr
-                        .push_str(&format!("Warning: the server doesn't have a resource type '{kind}'\n\n"));
+                    out.stderr.push_str(&format!(
+                        "Warning: the server doesn't have a resource type '{kind}'\n\n"
+                    ));
                     let (res, group) = kind.split_once('.').unwrap_or((kind, ""));
                     (res.to_string(), group.to_string())
                 }
             }
         };
-        let namespace = if a.all_namespaces == Some(true) { String::new() } else { s.conn.namespace.clone() };
+        let namespace = if a.all_namespaces == Some(true) {
+            String::new()
+        } else {
+            s.conn.namespace.clone()
+        };
         let mut attrs = json!({"namespace": namespace, "verb": verb, "group": group, "resource": resource});
         if !name.is_empty() {
             attrs["name"] = json!(name);

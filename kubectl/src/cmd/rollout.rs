@@ -10,7 +10,7 @@ use crate::cli::GlobalArgs;
 use crate::discovery::Resource;
 use crate::error::CmdError;
 use crate::http::{self, ACCEPT_JSON};
-use crate::printers::tabwriter::align;
+use crate::printers::tabwriter::align_with;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -76,14 +76,23 @@ async fn patch(s: &Session, r: &Resource, obj: &Value, body: Value, dry_run: Dry
 
 /// `deployments.apps "web"` as upstream names an object in messages.
 fn quoted(r: &Resource, obj: &Value) -> String {
-    format!("{} {:?}", r.group_resource(), obj["metadata"]["name"].as_str().unwrap_or_default())
+    format!(
+        "{} {:?}",
+        r.group_resource(),
+        obj["metadata"]["name"].as_str().unwrap_or_default()
+    )
 }
 
 /// The Deployment's ReplicaSets with their revisions, oldest first.
 async fn revisions(s: &Session, deploy: &Value) -> Result<Vec<(i64, Value)>, CmdError> {
     let ns = deploy["metadata"]["namespace"].as_str().unwrap_or_default();
     let uid = deploy["metadata"]["uid"].as_str().unwrap_or_default();
-    let reply = http::get(s.client(), &format!("/apis/apps/v1/namespaces/{ns}/replicasets"), ACCEPT_JSON).await?;
+    let reply = http::get(
+        s.client(),
+        &format!("/apis/apps/v1/namespaces/{ns}/replicasets"),
+        ACCEPT_JSON,
+    )
+    .await?;
     let list: Value = serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))?;
     let mut out: Vec<(i64, Value)> = list["items"]
         .as_array()
@@ -107,7 +116,6 @@ fn require_deployment(r: &Resource, obj: &Value, what: &str) -> Result<(), CmdEr
     if r.group == "apps" && r.name == "deployments" {
         return Ok(());
     }
-    let _ = obj;
     Err(CmdError::msg(format!("{} {what} is not supported", quoted(r, obj))))
 }
 
@@ -123,12 +131,12 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
     let dry_run = DryRun::parse(t.w.dry_run.as_deref())?;
     write::check_output(t.w.output.as_deref())?;
     if t.args.is_empty() && t.selector.is_none() {
-        return Err(CmdError::Raw(format!(
-            "error: required resource not specified\nSee 'kubectl rollout {sub} -h' for help and examples"
-        )));
+        return Err(CmdError::msg("required resource not specified"));
     }
     let mut s = Session::open(g, &format!("kubectl rollout {sub}")).await?;
-    let selected = targets::select(&mut s, &t.args, t.selector.as_deref(), false).await?;
+    // `rollout history TYPE` covers every object of the type.
+    let all = matches!(a.command, RolloutCommand::History(_));
+    let selected = targets::select(&mut s, &t.args, t.selector.as_deref(), all).await?;
     for (r, obj) in &selected.objects {
         match &a.command {
             RolloutCommand::Pause(_) | RolloutCommand::Resume(_) => {
@@ -144,7 +152,13 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
                 }
                 let value = if pause { json!(true) } else { Value::Null };
                 let written = patch(&s, r, obj, json!({"spec": {"paused": value}}), dry_run).await?;
-                write::report(out, &written, if pause { "paused" } else { "resumed" }, dry_run, t.w.output.as_deref());
+                write::report(
+                    out,
+                    &written,
+                    if pause { "paused" } else { "resumed" },
+                    dry_run,
+                    t.w.output.as_deref(),
+                );
             }
             RolloutCommand::Restart(_) => {
                 if !(r.group == "apps" && matches!(r.name.as_str(), "deployments" | "daemonsets" | "statefulsets")) {
@@ -168,17 +182,23 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
                     let cause = rs["metadata"]["annotations"][CHANGE_CAUSE].as_str().unwrap_or("<none>");
                     text.push_str(&format!("{rev}\t{cause}\n"));
                 }
-                out.stdout.push_str(&format!("{} \n{}\n", super::get::object_name(obj), align(&text)));
+                out.stdout.push_str(&format!(
+                    "{} \n{}\n",
+                    super::get::object_name(obj),
+                    align_with(&text, 0, 2)
+                ));
             }
             RolloutCommand::Undo { to_revision, .. } => {
                 require_deployment(r, obj, "undo")?;
                 if obj["spec"]["paused"] == true {
-                    return Err(CmdError::msg(format!(
-                        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again"
-                    )));
+                    return Err(CmdError::msg(
+                        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again",
+                    ));
                 }
                 let history = revisions(&s, obj).await?;
-                let current = obj["metadata"]["annotations"][REVISION].as_str().and_then(|v| v.parse::<i64>().ok());
+                let current = obj["metadata"]["annotations"][REVISION]
+                    .as_str()
+                    .and_then(|v| v.parse::<i64>().ok());
                 let target = if *to_revision > 0 {
                     history.iter().find(|(rev, _)| rev == to_revision)
                 } else {
@@ -197,17 +217,32 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
                 if let Some(labels) = template["metadata"]["labels"].as_object_mut() {
                     labels.remove("pod-template-hash");
                 }
-                if template["spec"] == obj["spec"]["template"]["spec"]
-                    && template["metadata"]["labels"] == obj["spec"]["template"]["metadata"]["labels"]
-                {
-                    write::report(out, obj, "skipped rollback (current template already matches revision)", dry_run, t.w.output.as_deref());
+                let mut current_template = obj["spec"]["template"].clone();
+                if let Some(labels) = current_template["metadata"]["labels"].as_object_mut() {
+                    labels.remove("pod-template-hash");
+                }
+                if template == current_template {
+                    write::report(
+                        out,
+                        obj,
+                        "skipped rollback (current template already matches revision)",
+                        dry_run,
+                        t.w.output.as_deref(),
+                    );
                     continue;
                 }
                 let body = json!({"spec": {"template": template}});
                 let path = format!("{}{}", object_path(r, obj), dry_run.query());
                 // The whole template replaces the current one (a JSON merge patch would merge maps).
                 let ops = json!([{"op": "replace", "path": "/spec/template", "value": body["spec"]["template"]}]);
-                let reply = http::send(s.client(), ::http::Method::PATCH, &path, "application/json-patch+json", ops.to_string().into_bytes()).await?;
+                let reply = http::send(
+                    s.client(),
+                    ::http::Method::PATCH,
+                    &path,
+                    "application/json-patch+json",
+                    ops.to_string().into_bytes(),
+                )
+                .await?;
                 let written: Value = serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))?;
                 write::report(out, &written, "rolled back", dry_run, t.w.output.as_deref());
             }
@@ -255,14 +290,18 @@ fn status_message(d: &Value) -> Result<(String, bool), CmdError> {
         .flatten()
         .find(|c| c["type"] == "Progressing");
     if progressing.is_some_and(|c| c["reason"] == "ProgressDeadlineExceeded") {
-        return Err(CmdError::msg(format!("deployment {name:?} exceeded its progress deadline")));
+        return Err(CmdError::msg(format!(
+            "deployment {name:?} exceeded its progress deadline"
+        )));
     }
     let want = d["spec"]["replicas"].as_i64().unwrap_or(1);
     let n = |k: &str| st[k].as_i64().unwrap_or(0);
     let (updated, replicas, available) = (n("updatedReplicas"), n("replicas"), n("availableReplicas"));
     if updated < want {
         return Ok((
-            format!("Waiting for deployment {name:?} rollout to finish: {updated} out of {want} new replicas have been updated...\n"),
+            format!(
+                "Waiting for deployment {name:?} rollout to finish: {updated} out of {want} new replicas have been updated...\n"
+            ),
             false,
         ));
     }
@@ -277,7 +316,9 @@ fn status_message(d: &Value) -> Result<(String, bool), CmdError> {
     }
     if available < updated {
         return Ok((
-            format!("Waiting for deployment {name:?} rollout to finish: {available} of {updated} updated replicas are available...\n"),
+            format!(
+                "Waiting for deployment {name:?} rollout to finish: {available} of {updated} updated replicas are available...\n"
+            ),
             false,
         ));
     }
@@ -292,7 +333,10 @@ mod tests {
     fn status_lines() {
         let d = |status: Value| json!({"metadata": {"name": "web", "generation": 2}, "spec": {"replicas": 3}, "status": status});
         let msg = |v: Value| status_message(&v).unwrap();
-        assert_eq!(msg(d(json!({"observedGeneration": 1}))).0, "Waiting for deployment spec update to be observed...\n");
+        assert_eq!(
+            msg(d(json!({"observedGeneration": 1}))).0,
+            "Waiting for deployment spec update to be observed...\n"
+        );
         assert_eq!(
             msg(d(json!({"observedGeneration": 2, "updatedReplicas": 1, "replicas": 3}))).0,
             "Waiting for deployment \"web\" rollout to finish: 1 out of 3 new replicas have been updated...\n"
@@ -301,7 +345,9 @@ mod tests {
             msg(d(json!({"observedGeneration": 2, "updatedReplicas": 3, "replicas": 4}))).0,
             "Waiting for deployment \"web\" rollout to finish: 1 old replicas are pending termination...\n"
         );
-        let done = msg(d(json!({"observedGeneration": 2, "updatedReplicas": 3, "replicas": 3, "availableReplicas": 3})));
+        let done = msg(d(
+            json!({"observedGeneration": 2, "updatedReplicas": 3, "replicas": 3, "availableReplicas": 3}),
+        ));
         assert_eq!(done, ("deployment \"web\" successfully rolled out\n".to_string(), true));
     }
 }

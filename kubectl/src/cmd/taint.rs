@@ -28,8 +28,15 @@ const EFFECTS: &[&str] = &["NoSchedule", "PreferNoSchedule", "NoExecute"];
 
 #[derive(Debug, PartialEq)]
 enum Change {
-    Add { key: String, value: Option<String>, effect: String },
-    Remove { key: String, effect: Option<String> },
+    Add {
+        key: String,
+        value: Option<String>,
+        effect: String,
+    },
+    Remove {
+        key: String,
+        effect: Option<String>,
+    },
 }
 
 fn parse(spec: &str) -> Result<Change, CmdError> {
@@ -42,12 +49,15 @@ fn parse(spec: &str) -> Result<Change, CmdError> {
         if key.is_empty() {
             return Err(invalid());
         }
-        return Ok(Change::Remove { key: key.into(), effect });
+        return Ok(Change::Remove {
+            key: key.into(),
+            effect,
+        });
     }
     let (kv, effect) = spec.split_once(':').ok_or_else(invalid)?;
     if !EFFECTS.contains(&effect) {
-        return Err(CmdError::msg(format!(
-            "invalid taint effect: {effect}, unsupported taint effect"
+        return Err(CmdError::Raw(format!(
+            "error: invalid taint effect: {effect}, unsupported taint effect\nSee 'kubectl taint -h' for help and examples"
         )));
     }
     let (key, value) = match kv.split_once('=') {
@@ -57,7 +67,11 @@ fn parse(spec: &str) -> Result<Change, CmdError> {
     if key.is_empty() {
         return Err(invalid());
     }
-    Ok(Change::Add { key: key.into(), value, effect: effect.into() })
+    Ok(Change::Add {
+        key: key.into(),
+        value,
+        effect: effect.into(),
+    })
 }
 
 pub async fn run(g: &GlobalArgs, a: TaintArgs, out: &mut Output) -> Result<i32, CmdError> {
@@ -83,7 +97,9 @@ pub async fn run(g: &GlobalArgs, a: TaintArgs, out: &mut Output) -> Result<i32, 
         for c in &specs {
             match c {
                 Change::Add { key, value, effect } => {
-                    let same = taints.iter().position(|t| t["key"] == key.as_str() && t["effect"] == effect.as_str());
+                    let same = taints
+                        .iter()
+                        .position(|t| t["key"] == key.as_str() && t["effect"] == effect.as_str());
                     if let Some(ix) = same {
                         if a.overwrite != Some(true) {
                             return Err(CmdError::msg(format!(
@@ -102,7 +118,9 @@ pub async fn run(g: &GlobalArgs, a: TaintArgs, out: &mut Output) -> Result<i32, 
                 }
                 Change::Remove { key, effect } => {
                     let before = taints.len();
-                    taints.retain(|t| !(t["key"] == key.as_str() && effect.as_ref().is_none_or(|e| t["effect"] == e.as_str())));
+                    taints.retain(|t| {
+                        !(t["key"] == key.as_str() && effect.as_ref().is_none_or(|e| t["effect"] == e.as_str()))
+                    });
                     if taints.len() == before {
                         return Err(CmdError::msg(format!("taint {key:?} not found")));
                     }
@@ -110,13 +128,26 @@ pub async fn run(g: &GlobalArgs, a: TaintArgs, out: &mut Output) -> Result<i32, 
                 }
             }
         }
-        let op = if removed && !added { "untainted" } else if removed { "modified" } else { "tainted" };
+        let op = if removed && !added {
+            "untainted"
+        } else if removed {
+            "modified"
+        } else {
+            "tainted"
+        };
         let mut updated = node.clone();
         updated["spec"]["taints"] = json!(taints);
         if dry_run != DryRun::Client {
             let body = json!({"spec": {"taints": if taints.is_empty() { Value::Null } else { json!(taints) }}});
             let path = format!("{}{}", object_path(r, node), dry_run.query());
-            let reply = http::send(s.client(), ::http::Method::PATCH, &path, "application/merge-patch+json", body.to_string().into_bytes()).await?;
+            let reply = http::send(
+                s.client(),
+                ::http::Method::PATCH,
+                &path,
+                "application/merge-patch+json",
+                body.to_string().into_bytes(),
+            )
+            .await?;
             updated = serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))?;
         }
         write::report(out, &updated, op, dry_run, a.w.output.as_deref());
@@ -132,10 +163,26 @@ mod tests {
     fn taint_specs() {
         assert_eq!(
             parse("k=v:NoSchedule").unwrap(),
-            Change::Add { key: "k".into(), value: Some("v".into()), effect: "NoSchedule".into() }
+            Change::Add {
+                key: "k".into(),
+                value: Some("v".into()),
+                effect: "NoSchedule".into()
+            }
         );
-        assert_eq!(parse("k:NoExecute-").unwrap(), Change::Remove { key: "k".into(), effect: Some("NoExecute".into()) });
-        assert_eq!(parse("k-").unwrap(), Change::Remove { key: "k".into(), effect: None });
+        assert_eq!(
+            parse("k:NoExecute-").unwrap(),
+            Change::Remove {
+                key: "k".into(),
+                effect: Some("NoExecute".into())
+            }
+        );
+        assert_eq!(
+            parse("k-").unwrap(),
+            Change::Remove {
+                key: "k".into(),
+                effect: None
+            }
+        );
         assert!(parse("k=v:Sometimes").is_err());
     }
 }

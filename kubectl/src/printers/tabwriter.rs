@@ -120,6 +120,17 @@ pub fn align(text: &str) -> String {
     w.flush()
 }
 
+/// Aligns with other settings (`rollout history` pads by 2 with no minimum width).
+pub fn align_with(text: &str, min_width: usize, padding: usize) -> String {
+    let mut w = TabWriter {
+        padding,
+        min_width,
+        ..Default::default()
+    };
+    w.write(text);
+    w.flush()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

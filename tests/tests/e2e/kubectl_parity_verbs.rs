@@ -1,10 +1,10 @@
 //! Parity of our kubectl's imperative verbs with upstream kubectl 1.33: `create <kind>`
 //! (every generator, as client dry runs printed as YAML, and real creates), `label`,
-//! `annotate`, `scale`, `patch`, `cordon` and `uncordon`, each row starting from the same
-//! server state for both binaries.
+//! `annotate`, `scale`, `patch`, `cordon`, `uncordon`, `taint`, `auth` and `rollout`, each
+//! row starting from the same server state for both binaries.
 
 use super::kubectl_parity::{check_rows, row, row_after};
-use e2e::{ApiServer, Store};
+use e2e::ApiServer;
 
 const STATE: &str = "apiVersion: v1
 kind: Namespace
@@ -36,10 +36,43 @@ metadata: {name: n1}
 
 #[test]
 fn kubectl_parity_verbs() {
-    let server = ApiServer::start(Store::Embedded);
+    let server = ApiServer::start_rbac();
+    let _kcm = server.controllers("deployment,replicaset", &[]);
     let state = server.file("state.yaml", STATE);
     server.ok(&["apply", "-f", &state]);
+    // A second revision, and a settled status, for the rollout rows.
+    server.ok(&["set", "image", "deploy/web", "main=nginx:1.28", "-n", "demo"]);
+    server.eventually("two revisions", 30, || {
+        server
+            .jsonpath(
+                &["rs", "-n", "demo"],
+                "{.items[*].metadata.annotations.deployment\\.kubernetes\\.io/revision}",
+            )
+            .split(' ')
+            .count()
+            == 2
+            && server.jsonpath(&["deploy", "web", "-n", "demo"], "{.status.updatedReplicas}") == "1"
+    });
     let mut rows: Vec<_> = [
+        "rollout history deploy/web -n demo",
+        "rollout history deploy -n demo",
+        "rollout history deploy",
+        "rollout status deploy/web -n demo --watch=false",
+        "rollout undo deploy/web -n demo --to-revision=9",
+        "rollout undo deploy/web -n demo --dry-run=server",
+        "rollout undo deploy/web -n demo --to-revision=1 --dry-run=server -o name",
+        "rollout restart deploy/web -n demo",
+        "rollout pause cm/cfg -n demo",
+        "rollout status",
+        "auth whoami",
+        "auth can-i get pods",
+        "auth can-i list deployments.apps -n demo",
+        "auth can-i '*' '*'",
+        "auth can-i get /healthz",
+        "auth can-i",
+        "auth can-i get foo",
+        "taint node n1 k=v:Sometimes",
+        "taint node n1",
         "create ns x --dry-run=client -o yaml",
         "create configmap c --from-literal=k=v --from-literal=a=b -n demo --dry-run=client -o yaml",
         "create secret generic s --from-literal=p=q -n demo --dry-run=client -o yaml",
@@ -154,6 +187,32 @@ fn kubectl_parity_verbs() {
         (&["cordon n1"][..], "cordon n1"),
         (&["cordon n1"][..], "uncordon n1"),
         (&["uncordon n1"][..], "uncordon n1"),
+        (
+            &["rollout resume deploy/web -n demo"][..],
+            "rollout pause deploy/web -n demo",
+        ),
+        (
+            &["rollout pause deploy/web -n demo"][..],
+            "rollout pause deploy/web -n demo",
+        ),
+        (
+            &["rollout pause deploy/web -n demo"][..],
+            "rollout resume deploy/web -n demo",
+        ),
+        (
+            &["rollout resume deploy/web -n demo"][..],
+            "rollout resume deploy/web -n demo",
+        ),
+        (&["taint node n1 k-"][..], "taint node n1 k=v:NoSchedule"),
+        (
+            &["taint node n1 k=v:NoSchedule --overwrite"][..],
+            "taint node n1 k=v:NoSchedule",
+        ),
+        (
+            &["taint node n1 k=v:NoSchedule --overwrite"][..],
+            "taint node n1 k:NoSchedule-",
+        ),
+        (&["taint node n1 k-"][..], "taint node n1 k-"),
     ] {
         rows.push(row_after(setup, line));
     }

@@ -131,6 +131,10 @@ pub enum Command {
     Rollout(crate::cmd::rollout::RolloutArgs),
     /// Update the taints on one or more nodes
     Taint(crate::cmd::taint::TaintArgs),
+    /// Experimental: Wait for a specific condition on one or many resources
+    Wait(crate::cmd::wait::WaitArgs),
+    /// Set specific features on objects
+    Set(crate::cmd::set::SetArgs),
 }
 
 #[derive(Args, Debug, Default, Clone)]
@@ -338,6 +342,8 @@ pub fn command_path(argv: &[String]) -> String {
         "auth",
         "rollout",
         "taint",
+        "wait",
+        "set",
     ];
     const CONFIG: &[&str] = &[
         "view",

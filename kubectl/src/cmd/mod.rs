@@ -14,9 +14,11 @@ pub mod label;
 pub mod patch;
 pub mod rollout;
 pub mod scale;
+pub mod set;
 pub mod taint;
 pub mod targets;
 pub mod version;
+pub mod wait;
 pub mod write;
 
 use crate::Output;
@@ -52,6 +54,8 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::Auth(a)) => auth::run(&g, a, out).await,
         Some(Command::Rollout(a)) => rollout::run(&g, a, out).await,
         Some(Command::Taint(a)) => taint::run(&g, a, out).await,
+        Some(Command::Wait(a)) => wait::run(&g, a, out).await,
+        Some(Command::Set(a)) => set::run(&g, a, out).await,
     }
 }
 

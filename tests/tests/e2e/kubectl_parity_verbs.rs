@@ -1,6 +1,7 @@
 //! Parity of our kubectl's imperative verbs with upstream kubectl 1.33: `create <kind>`
 //! (every generator, as client dry runs printed as YAML, and real creates), `label`,
-//! `annotate`, `scale`, `patch`, `cordon`, `uncordon`, `taint`, `auth` and `rollout`, each
+//! `annotate`, `scale`, `patch`, `cordon`, `uncordon`, `taint`, `auth`, `rollout`, `wait` and
+//! `set image`, each
 //! row starting from the same server state for both binaries.
 
 use super::kubectl_parity::{check_rows, row, row_after};
@@ -71,6 +72,17 @@ fn kubectl_parity_verbs() {
         "auth can-i get /healthz",
         "auth can-i",
         "auth can-i get foo",
+        "wait --for=condition=Available=False deploy/web -n demo --timeout=5s",
+        "wait --for=jsonpath='{.spec.replicas}'=1 deploy/web -n demo --timeout=5s",
+        "wait --for=jsonpath='{.spec.replicas}'=3 deploy/web -n demo --timeout=0",
+        "wait --for=condition=Available deploy/web -n demo --timeout=0",
+        "wait --for=delete cm/nope -n demo --timeout=1s",
+        "wait deploy/web -n demo",
+        "wait --for=foo deploy/web -n demo",
+        "wait --for=condition=Available cm/nope -n demo --timeout=1s",
+        "set image deploy/web nope=x -n demo",
+        "set image deploy/web '*=nginx:1.30' -n demo --dry-run=client -o name",
+        "set image deploy/web -n demo",
         "taint node n1 k=v:Sometimes",
         "taint node n1",
         "create ns x --dry-run=client -o yaml",
@@ -213,6 +225,14 @@ fn kubectl_parity_verbs() {
             "taint node n1 k:NoSchedule-",
         ),
         (&["taint node n1 k-"][..], "taint node n1 k-"),
+        (
+            &["set image deploy/web main=nginx:1.28 -n demo"][..],
+            "set image deploy/web main=nginx:1.29 -n demo",
+        ),
+        (
+            &["set image deploy/web main=nginx:1.29 -n demo"][..],
+            "set image deploy/web main=nginx:1.29 -n demo",
+        ),
     ] {
         rows.push(row_after(setup, line));
     }

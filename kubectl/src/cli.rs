@@ -135,6 +135,12 @@ pub enum Command {
     Wait(crate::cmd::wait::WaitArgs),
     /// Set specific features on objects
     Set(crate::cmd::set::SetArgs),
+    /// Run a particular image on the cluster
+    Run(crate::cmd::run::RunArgs),
+    /// Take a replication controller, service, deployment or pod and expose it as a new Kubernetes service
+    Expose(crate::cmd::expose::ExposeArgs),
+    /// Auto-scale a deployment, replica set, stateful set, or replication controller
+    Autoscale(crate::cmd::expose::AutoscaleArgs),
 }
 
 #[derive(Args, Debug, Default, Clone)]
@@ -344,6 +350,9 @@ pub fn command_path(argv: &[String]) -> String {
         "taint",
         "wait",
         "set",
+        "run",
+        "expose",
+        "autoscale",
     ];
     const CONFIG: &[&str] = &[
         "view",

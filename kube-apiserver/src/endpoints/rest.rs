@@ -480,7 +480,13 @@ async fn scale(api: &Api, store: &Store, ctx: Ctx) -> ApiResult<Response<Body>> 
                 .update(ctx.namespace(), &name, &opts, |current| {
                     let scale = match &body {
                         Some(b) => b.clone(),
-                        None => patch::apply_to(api, &ctx, &scale_out(&current), "io.k8s.api.autoscaling.v1.Scale")?,
+                        None => {
+                            // A patch pins a resourceVersion only when it sets one itself; the
+                            // current one is not a precondition (a lost race is retried).
+                            let mut base = scale_out(&current);
+                            meta_mut(&mut base).remove("resourceVersion");
+                            patch::apply_to(api, &ctx, &base, "io.k8s.api.autoscaling.v1.Scale")?
+                        }
                     };
                     let replicas = scale.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
                     if replicas < 0 {

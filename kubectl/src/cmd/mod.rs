@@ -9,10 +9,12 @@ pub mod config;
 pub mod cordon;
 pub mod create;
 pub mod describe;
+pub mod expose;
 pub mod get;
 pub mod label;
 pub mod patch;
 pub mod rollout;
+pub mod run;
 pub mod scale;
 pub mod set;
 pub mod taint;
@@ -56,6 +58,9 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::Taint(a)) => taint::run(&g, a, out).await,
         Some(Command::Wait(a)) => wait::run(&g, a, out).await,
         Some(Command::Set(a)) => set::run(&g, a, out).await,
+        Some(Command::Run(a)) => run::run(&g, a, out).await,
+        Some(Command::Expose(a)) => expose::expose(&g, a, out).await,
+        Some(Command::Autoscale(a)) => expose::autoscale(&g, a, out).await,
     }
 }
 

@@ -102,19 +102,32 @@ pub async fn resource_for(s: &mut Session, api_version: &str, kind: &str) -> Res
 pub async fn create(
     s: &mut Session,
     out: &mut Output,
+    obj: Value,
+    dry_run: DryRun,
+    output: Option<&str>,
+) -> Result<(), CmdError> {
+    create_reporting(s, out, obj, dry_run, output, "created").await
+}
+
+/// `create` with another word in the report (`exposed`, `autoscaled`).
+pub async fn create_reporting(
+    s: &mut Session,
+    out: &mut Output,
     mut obj: Value,
     dry_run: DryRun,
     output: Option<&str>,
+    operation: &str,
 ) -> Result<(), CmdError> {
     let api_version = obj["apiVersion"].as_str().unwrap_or_default().to_string();
     let kind = obj["kind"].as_str().unwrap_or_default().to_string();
     let r = resource_for(s, &api_version, &kind).await?;
     let ns = s.conn.namespace.clone();
-    if r.namespaced && s.conn.namespace_explicit {
+    // Generators that name the namespace do so only when -n was given (autoscale never does).
+    if r.namespaced && s.conn.namespace_explicit && operation != "autoscaled" {
         obj["metadata"]["namespace"] = Value::String(ns.clone());
     }
     if dry_run == DryRun::Client {
-        report(out, &obj, "created", dry_run, output);
+        report(out, &obj, operation, dry_run, output);
         return Ok(());
     }
     let path = format!("{}{}", r.path(Some(&ns)), dry_run.query());
@@ -129,6 +142,6 @@ pub async fn create(
             other => other,
         })?;
     let created: Value = serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))?;
-    report(out, &created, "created", dry_run, output);
+    report(out, &created, operation, dry_run, output);
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Parity of our kubectl's imperative verbs with upstream kubectl 1.33: `create <kind>`
 //! (every generator, as client dry runs printed as YAML, and real creates), `label`,
-//! `annotate`, `scale`, `patch`, `cordon`, `uncordon`, `taint`, `auth`, `rollout`, `wait` and
-//! `set image`, each
+//! `annotate`, `scale`, `patch`, `cordon`, `uncordon`, `taint`, `auth`, `rollout`, `wait`,
+//! `set image`, `run`, `expose` and `autoscale`, each
 //! row starting from the same server state for both binaries.
 
 use super::kubectl_parity::{check_rows, row, row_after};
@@ -83,6 +83,17 @@ fn kubectl_parity_verbs() {
         "set image deploy/web nope=x -n demo",
         "set image deploy/web '*=nginx:1.30' -n demo --dry-run=client -o name",
         "set image deploy/web -n demo",
+        "run p1 --image=nginx:1.27 -n demo --dry-run=client -o yaml",
+        "run p2 --image=busybox -l a=b,c=d --port=80 --env=X=1 --restart=Never -n demo --dry-run=client -o yaml -- sleep 10",
+        "run p3 --image=busybox --command -n demo --dry-run=client -o yaml -- sh -c 'echo hi'",
+        "run p4 -n demo",
+        "run --image=x",
+        "expose deploy web -n demo --port=80 --target-port=8080 --dry-run=client -o yaml",
+        "expose cm cfg -n demo --port=80 --dry-run=client -o yaml",
+        "expose deploy nope -n demo --port=80",
+        "autoscale deploy web -n demo --min=2 --max=5 --cpu-percent=50 --dry-run=client -o yaml",
+        "autoscale deploy web -n demo --max=5 --dry-run=client -o yaml",
+        "autoscale deploy web -n demo",
         "taint node n1 k=v:Sometimes",
         "taint node n1",
         "create ns x --dry-run=client -o yaml",
@@ -232,6 +243,18 @@ fn kubectl_parity_verbs() {
         (
             &["set image deploy/web main=nginx:1.29 -n demo"][..],
             "set image deploy/web main=nginx:1.29 -n demo",
+        ),
+        (
+            &["delete pod p5 -n demo --ignore-not-found --grace-period=0 --force"][..],
+            "run p5 --image=busybox -n demo",
+        ),
+        (
+            &["delete svc web -n demo --ignore-not-found"][..],
+            "expose deploy web -n demo --port=80 --type=NodePort",
+        ),
+        (
+            &["delete hpa web -n demo --ignore-not-found"][..],
+            "autoscale deploy web -n demo --max=3",
         ),
     ] {
         rows.push(row_after(setup, line));

@@ -18,6 +18,7 @@ use crate::cli::{DescribeArgs, GlobalArgs};
 use crate::discovery::Resource;
 use crate::error::CmdError;
 use crate::http::{self, ACCEPT_JSON};
+use crate::printers::tabwriter::align_with;
 use crate::resources;
 use serde_json::Value;
 
@@ -340,70 +341,12 @@ impl PrefixWriter {
     /// Aligns what was written so far; later text starts new column blocks.
     pub fn flush(&mut self) {
         let text = std::mem::take(&mut self.pending);
-        self.done.push_str(&tab_align(&text, 0, 2));
+        self.done.push_str(&align_with(&text, 0, 2));
     }
 
     pub fn finish(mut self) -> String {
         self.flush();
         self.done
-    }
-}
-
-/// Go's tabwriter: a tab ends a cell; a column is as wide as its widest cell plus `padding`
-/// within each block of consecutive lines that have that column; the last cell of a line is
-/// not aligned.
-pub fn tab_align(text: &str, min_width: usize, padding: usize) -> String {
-    let mut lines: Vec<Vec<&str>> = text.split('\n').map(|l| l.split('\t').collect()).collect();
-    let ends_with_newline = text.ends_with('\n');
-    if ends_with_newline {
-        lines.pop();
-    }
-    let mut widths: Vec<Vec<usize>> = vec![Vec::new(); lines.len()];
-    layout(&lines, 0, lines.len(), &mut Vec::new(), &mut widths, min_width, padding);
-    let mut out = String::new();
-    for (i, line) in lines.iter().enumerate() {
-        for (j, cell) in line.iter().enumerate() {
-            out.push_str(cell);
-            if j + 1 < line.len() {
-                let w = widths[i].get(j).copied().unwrap_or(0);
-                let len = cell.chars().count();
-                out.extend(std::iter::repeat_n(' ', w.saturating_sub(len)));
-            }
-        }
-        if i + 1 < lines.len() || ends_with_newline {
-            out.push('\n');
-        }
-    }
-    out
-}
-
-fn layout(
-    lines: &[Vec<&str>],
-    start: usize,
-    end: usize,
-    stack: &mut Vec<usize>,
-    widths: &mut [Vec<usize>],
-    min_width: usize,
-    padding: usize,
-) {
-    let column = stack.len();
-    let mut i = start;
-    while i < end {
-        if column + 1 < lines[i].len() {
-            let mut j = i;
-            let mut width = min_width;
-            while j < end && column + 1 < lines[j].len() {
-                width = width.max(lines[j][column].chars().count() + padding);
-                j += 1;
-            }
-            stack.push(width);
-            layout(lines, i, j, stack, widths, min_width, padding);
-            stack.pop();
-            i = j;
-        } else {
-            widths[i] = stack.clone();
-            i += 1;
-        }
     }
 }
 
@@ -727,7 +670,7 @@ mod tests {
     #[test]
     fn trailing_cells_keep_their_spaces() {
         assert_eq!(
-            tab_align("  Ready \tTrue \n  PodScheduled \tTrue \n", 0, 2),
+            align_with("  Ready \tTrue \n  PodScheduled \tTrue \n", 0, 2),
             "  Ready          True \n  PodScheduled   True \n"
         );
     }

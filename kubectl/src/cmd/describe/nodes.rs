@@ -69,40 +69,10 @@ pub async fn namespace(ctx: &Ctx<'_>, ns: &Value) -> String {
         if limits.is_empty() {
             w.write(0, "No LimitRange resource.\n");
         } else {
-            w.write(
-                0,
-                "Resource Limits\n Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n",
-            );
-            w.write(
-                0,
-                " ----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n",
-            );
+            w.write(0, "Resource Limits\n");
+            super::policy::limit_header(&mut w, " ");
             for lr in &limits {
-                for item in arr_at(lr, &["spec", "limits"]) {
-                    let mut keys: Vec<String> = Vec::new();
-                    for f in ["max", "min", "default", "defaultRequest", "maxLimitRequestRatio"] {
-                        for (k, _) in string_map(&item[f]) {
-                            if !keys.contains(&k) {
-                                keys.push(k);
-                            }
-                        }
-                    }
-                    for k in keys {
-                        let get = |f: &str| item[f][&k].as_str().unwrap_or("-").to_string();
-                        w.write(
-                            0,
-                            &format!(
-                                " {}\t{k}\t{}\t{}\t{}\t{}\t{}\n",
-                                str_at(item, &["type"]),
-                                get("min"),
-                                get("max"),
-                                get("defaultRequest"),
-                                get("default"),
-                                get("maxLimitRequestRatio")
-                            ),
-                        );
-                    }
-                }
+                super::policy::limit_rows(&mut w, lr, " ");
             }
         }
     }

@@ -159,18 +159,20 @@ pub async fn endpoint_slice(ctx: &Ctx<'_>, s: &Value) -> String {
     w.finish()
 }
 
-pub fn limit_range(lr: &Value) -> String {
-    let mut w = PrefixWriter::new();
-    w.write(0, &format!("Name:\t{}\n", str_at(lr, &["metadata", "name"])));
-    w.write(0, &format!("Namespace:\t{}\n", str_at(lr, &["metadata", "namespace"])));
+/// The header of a limits table, after `indent` (the namespace describer indents by one space).
+pub fn limit_header(w: &mut PrefixWriter, indent: &str) {
     w.write(
         0,
-        "Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n",
+        &format!("{indent}Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n"),
     );
     w.write(
         0,
-        "----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n",
+        &format!("{indent}----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n"),
     );
+}
+
+/// The rows of a LimitRange's limits table (upstream's describeLimitRangeSpec).
+pub fn limit_rows(w: &mut PrefixWriter, lr: &Value, indent: &str) {
     for item in arr_at(lr, &["spec", "limits"]) {
         let mut keys: Vec<String> = Vec::new();
         for f in ["max", "min", "default", "defaultRequest", "maxLimitRequestRatio"] {
@@ -185,7 +187,7 @@ pub fn limit_range(lr: &Value) -> String {
             w.write(
                 0,
                 &format!(
-                    "{}\t{k}\t{}\t{}\t{}\t{}\t{}\n",
+                    "{indent}{}\t{k}\t{}\t{}\t{}\t{}\t{}\n",
                     str_at(item, &["type"]),
                     get("min"),
                     get("max"),
@@ -196,6 +198,14 @@ pub fn limit_range(lr: &Value) -> String {
             );
         }
     }
+}
+
+pub fn limit_range(lr: &Value) -> String {
+    let mut w = PrefixWriter::new();
+    w.write(0, &format!("Name:\t{}\n", str_at(lr, &["metadata", "name"])));
+    w.write(0, &format!("Namespace:\t{}\n", str_at(lr, &["metadata", "namespace"])));
+    limit_header(&mut w, "");
+    limit_rows(&mut w, lr, "");
     w.finish()
 }
 

@@ -2,12 +2,11 @@
 //! (`node/n cordoned`, `node/n already cordoned`, …).
 
 use super::Session;
-use super::targets::{self, object_path};
+use super::targets;
 use super::write::{self, DryRun};
 use crate::Output;
 use crate::cli::GlobalArgs;
 use crate::error::CmdError;
-use crate::http;
 use clap::Args;
 use serde_json::{Value, json};
 
@@ -39,16 +38,8 @@ pub async fn run(g: &GlobalArgs, a: CordonArgs, cordon: bool, out: &mut Output) 
         }
         if dry_run != DryRun::Client {
             let value = if cordon { json!(true) } else { Value::Null };
-            let body = json!({"spec": {"unschedulable": value}}).to_string().into_bytes();
-            let path = format!("{}{}", object_path(r, node), dry_run.query());
-            http::send(
-                s.client(),
-                ::http::Method::PATCH,
-                &path,
-                "application/strategic-merge-patch+json",
-                body,
-            )
-            .await?;
+            let body = json!({"spec": {"unschedulable": value}});
+            write::patch(&s, r, node, None, write::STRATEGIC, &body, dry_run).await?;
         }
         write::report(out, node, done, dry_run, None);
     }

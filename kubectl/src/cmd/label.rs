@@ -4,12 +4,11 @@
 //! `annotated`).
 
 use super::Session;
-use super::targets::{self, object_path};
+use super::targets;
 use super::write::{self, DryRun};
 use crate::Output;
 use crate::cli::GlobalArgs;
 use crate::error::CmdError;
-use crate::http;
 use clap::Args;
 use serde_json::{Map, Value, json};
 
@@ -151,16 +150,7 @@ pub async fn run(g: &GlobalArgs, field: Field, a: MetaArgs, out: &mut Output) ->
             }
         }
         let body = json!({"metadata": {key: patch}});
-        let path = format!("{}{}", object_path(r, obj), dry_run.query());
-        let reply = http::send(
-            s.client(),
-            ::http::Method::PATCH,
-            &path,
-            "application/merge-patch+json",
-            body.to_string().into_bytes(),
-        )
-        .await?;
-        let written: Value = serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))?;
+        let written = write::patch(&s, r, obj, None, write::MERGE, &body, dry_run).await?;
         write::report(out, &written, e.message, dry_run, a.w.output.as_deref());
     }
     targets::finish(out, selected.errors)

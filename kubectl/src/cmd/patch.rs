@@ -3,12 +3,11 @@
 //! the same.
 
 use super::Session;
-use super::targets::{self, object_path};
+use super::targets;
 use super::write::{self, DryRun};
 use crate::Output;
 use crate::cli::GlobalArgs;
 use crate::error::CmdError;
-use crate::http;
 use clap::Args;
 use serde_json::Value;
 
@@ -29,9 +28,9 @@ pub struct PatchArgs {
 
 fn content_type(t: &str) -> Result<&'static str, CmdError> {
     match t {
-        "strategic" => Ok("application/strategic-merge-patch+json"),
-        "merge" => Ok("application/merge-patch+json"),
-        "json" => Ok("application/json-patch+json"),
+        "strategic" => Ok(write::STRATEGIC),
+        "merge" => Ok(write::MERGE),
+        "json" => Ok(write::JSON_PATCH),
         other => Err(CmdError::msg(format!(
             "--type must be one of [json merge strategic], not {other:?}"
         ))),
@@ -60,18 +59,9 @@ pub async fn run(g: &GlobalArgs, a: PatchArgs, out: &mut Output) -> Result<i32, 
     let mut s = Session::open(g, "kubectl patch").await?;
     let selected = targets::select(&mut s, &a.args, None, false).await?;
     for (r, obj) in &selected.objects {
-        let sub = a.subresource.as_deref().map(|x| format!("/{x}")).unwrap_or_default();
-        let path = format!("{}{sub}{}", object_path(r, obj), dry_run.query());
-        let reply = http::send(
-            s.client(),
-            ::http::Method::PATCH,
-            &path,
-            ct,
-            body.to_string().into_bytes(),
-        )
-        .await?;
-        let patched: Value = serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))?;
-        let op = if sub.is_empty() && patched == *obj {
+        let sub = a.subresource.as_deref();
+        let patched = write::patch(&s, r, obj, sub, ct, &body, dry_run).await?;
+        let op = if sub.is_none() && patched == *obj {
             "patched (no change)"
         } else {
             "patched"

@@ -61,19 +61,6 @@ pub enum RolloutCommand {
     },
 }
 
-async fn patch(s: &Session, r: &Resource, obj: &Value, body: Value, dry_run: DryRun) -> Result<Value, CmdError> {
-    let path = format!("{}{}", object_path(r, obj), dry_run.query());
-    let reply = http::send(
-        s.client(),
-        ::http::Method::PATCH,
-        &path,
-        "application/strategic-merge-patch+json",
-        body.to_string().into_bytes(),
-    )
-    .await?;
-    serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))
-}
-
 /// `deployments.apps "web"` as upstream names an object in messages.
 fn quoted(r: &Resource, obj: &Value) -> String {
     format!(
@@ -151,7 +138,16 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
                     return Err(CmdError::msg(format!("{} is {state}", quoted(r, obj))));
                 }
                 let value = if pause { json!(true) } else { Value::Null };
-                let written = patch(&s, r, obj, json!({"spec": {"paused": value}}), dry_run).await?;
+                let written = write::patch(
+                    &s,
+                    r,
+                    obj,
+                    None,
+                    write::STRATEGIC,
+                    &json!({"spec": {"paused": value}}),
+                    dry_run,
+                )
+                .await?;
                 write::report(
                     out,
                     &written,
@@ -172,7 +168,7 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
                 }
                 let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
                 let body = json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": now}}}}});
-                let written = patch(&s, r, obj, body, dry_run).await?;
+                let written = write::patch(&s, r, obj, None, write::STRATEGIC, &body, dry_run).await?;
                 write::report(out, &written, "restarted", dry_run, t.w.output.as_deref());
             }
             RolloutCommand::History(_) => {
@@ -232,18 +228,9 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
                     continue;
                 }
                 let body = json!({"spec": {"template": template}});
-                let path = format!("{}{}", object_path(r, obj), dry_run.query());
                 // The whole template replaces the current one (a JSON merge patch would merge maps).
                 let ops = json!([{"op": "replace", "path": "/spec/template", "value": body["spec"]["template"]}]);
-                let reply = http::send(
-                    s.client(),
-                    ::http::Method::PATCH,
-                    &path,
-                    "application/json-patch+json",
-                    ops.to_string().into_bytes(),
-                )
-                .await?;
-                let written: Value = serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))?;
+                let written = write::patch(&s, r, obj, None, write::JSON_PATCH, &ops, dry_run).await?;
                 write::report(out, &written, "rolled back", dry_run, t.w.output.as_deref());
             }
             RolloutCommand::Status { watch, timeout, .. } => {

@@ -61,16 +61,8 @@ pub async fn run(g: &GlobalArgs, a: ScaleArgs, out: &mut Output) -> Result<i32, 
             )));
         }
         if dry_run != DryRun::Client {
-            let body = json!({"spec": {"replicas": replicas}}).to_string().into_bytes();
-            let target = format!("{path}{}", dry_run.query());
-            http::send(
-                s.client(),
-                ::http::Method::PATCH,
-                &target,
-                "application/merge-patch+json",
-                body,
-            )
-            .await?;
+            let body = json!({"spec": {"replicas": replicas}});
+            write::patch(&s, r, obj, Some("scale"), write::MERGE, &body, dry_run).await?;
         }
         write::report(out, obj, "scaled", dry_run, a.w.output.as_deref());
     }

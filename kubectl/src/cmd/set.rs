@@ -3,12 +3,11 @@
 //! container; `image updated`, or nothing when the images already match, as upstream.
 
 use super::Session;
-use super::targets::{self, object_path};
+use super::targets;
 use super::write::{self, DryRun};
 use crate::Output;
 use crate::cli::GlobalArgs;
 use crate::error::CmdError;
-use crate::http;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -81,16 +80,7 @@ pub async fn run(g: &GlobalArgs, a: SetArgs, out: &mut Output) -> Result<i32, Cm
         if dry_run != DryRun::Client {
             let new_spec = updated.pointer(pointer).cloned().unwrap_or(Value::Null);
             let ops = json!([{"op": "replace", "path": pointer, "value": new_spec}]);
-            let path = format!("{}{}", object_path(r, obj), dry_run.query());
-            let reply = http::send(
-                s.client(),
-                ::http::Method::PATCH,
-                &path,
-                "application/json-patch+json",
-                ops.to_string().into_bytes(),
-            )
-            .await?;
-            updated = serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))?;
+            updated = write::patch(&s, r, obj, None, write::JSON_PATCH, &ops, dry_run).await?;
         }
         write::report(out, &updated, "image updated", dry_run, a.w.output.as_deref());
     }

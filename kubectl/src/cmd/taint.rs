@@ -2,12 +2,11 @@
 //! nodes, with upstream's messages (`tainted`, `untainted`, the overwrite and not-found errors).
 
 use super::Session;
-use super::targets::{self, object_path};
+use super::targets;
 use super::write::{self, DryRun};
 use crate::Output;
 use crate::cli::GlobalArgs;
 use crate::error::CmdError;
-use crate::http;
 use clap::Args;
 use serde_json::{Value, json};
 
@@ -139,16 +138,7 @@ pub async fn run(g: &GlobalArgs, a: TaintArgs, out: &mut Output) -> Result<i32, 
         updated["spec"]["taints"] = json!(taints);
         if dry_run != DryRun::Client {
             let body = json!({"spec": {"taints": if taints.is_empty() { Value::Null } else { json!(taints) }}});
-            let path = format!("{}{}", object_path(r, node), dry_run.query());
-            let reply = http::send(
-                s.client(),
-                ::http::Method::PATCH,
-                &path,
-                "application/merge-patch+json",
-                body.to_string().into_bytes(),
-            )
-            .await?;
-            updated = serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))?;
+            updated = write::patch(&s, r, node, None, write::MERGE, &body, dry_run).await?;
         }
         write::report(out, &updated, op, dry_run, a.w.output.as_deref());
     }

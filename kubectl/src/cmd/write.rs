@@ -79,6 +79,34 @@ pub fn report(out: &mut Output, obj: &Value, operation: &str, dry_run: DryRun, o
     }
 }
 
+pub const STRATEGIC: &str = "application/strategic-merge-patch+json";
+pub const MERGE: &str = "application/merge-patch+json";
+pub const JSON_PATCH: &str = "application/json-patch+json";
+
+/// PATCHes `obj` (or its `subresource`) with `body` of `content_type` and returns what the
+/// server wrote.
+pub async fn patch(
+    s: &Session,
+    r: &Resource,
+    obj: &Value,
+    subresource: Option<&str>,
+    content_type: &str,
+    body: &Value,
+    dry_run: DryRun,
+) -> Result<Value, CmdError> {
+    let sub = subresource.map(|x| format!("/{x}")).unwrap_or_default();
+    let path = format!("{}{sub}{}", super::targets::object_path(r, obj), dry_run.query());
+    let reply = http::send(
+        s.client(),
+        ::http::Method::PATCH,
+        &path,
+        content_type,
+        body.to_string().into_bytes(),
+    )
+    .await?;
+    serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))
+}
+
 /// The resource serving objects of `apiVersion`/`kind`.
 pub async fn resource_for(s: &mut Session, api_version: &str, kind: &str) -> Result<Resource, CmdError> {
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));

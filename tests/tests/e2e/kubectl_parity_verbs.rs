@@ -191,12 +191,12 @@ fn kubectl_parity_verbs() {
             "scale deploy web -n demo --replicas=2 -o name",
         ),
         (
-            &["scale deploy web -n demo --replicas=1"][..],
-            "patch deploy web -n demo -p '{\"spec\":{\"replicas\":2}}'",
+            &["label cm plain -n demo p-"][..],
+            "patch cm plain -n demo -p '{\"metadata\":{\"labels\":{\"p\":\"1\"}}}'",
         ),
         (
-            &["scale deploy web -n demo --replicas=2"][..],
-            "patch deploy web -n demo -p '{\"spec\":{\"replicas\":2}}'",
+            &["label cm plain -n demo p=1 --overwrite"][..],
+            "patch cm plain -n demo -p '{\"metadata\":{\"labels\":{\"p\":\"1\"}}}'",
         ),
         (
             &["patch cm cfg -n demo --type=json -p '[{\"op\":\"remove\",\"path\":\"/data/c\"}]'"][..],

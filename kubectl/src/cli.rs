@@ -141,6 +141,23 @@ pub enum Command {
     Expose(crate::cmd::expose::ExposeArgs),
     /// Auto-scale a deployment, replica set, stateful set, or replication controller
     Autoscale(crate::cmd::expose::AutoscaleArgs),
+    /// Provides utilities for interacting with plugins
+    Plugin(PluginArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PluginArgs {
+    #[command(subcommand)]
+    pub command: PluginCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginCommand {
+    /// List all visible plugin executables on a user's PATH
+    List {
+        #[arg(long = "name-only", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+        name_only: Option<bool>,
+    },
 }
 
 #[derive(Args, Debug, Default, Clone)]
@@ -353,6 +370,7 @@ pub fn command_path(argv: &[String]) -> String {
         "run",
         "expose",
         "autoscale",
+        "plugin",
     ];
     const CONFIG: &[&str] = &[
         "view",
@@ -413,9 +431,7 @@ pub fn usage_error(err: &clap::Error, argv: &[String]) -> Option<String> {
                     .find(|x| !x.starts_with('-'))
                     .cloned()
                     .unwrap_or_default();
-                return Some(format!(
-                    "error: unknown command \"{word}\" for \"kubectl\"\nRun 'kubectl --help' for usage."
-                ));
+                return Some(format!("error: unknown command \"{word}\" for \"kubectl\""));
             }
             Some(format!("error: unknown flag: {flag}\n{see}"))
         }
@@ -425,9 +441,7 @@ pub fn usage_error(err: &clap::Error, argv: &[String]) -> Option<String> {
                 _ => String::new(),
             };
             if path == "kubectl" {
-                Some(format!(
-                    "error: unknown command \"{word}\" for \"kubectl\"\nRun 'kubectl --help' for usage."
-                ))
+                Some(format!("error: unknown command \"{word}\" for \"kubectl\""))
             } else {
                 Some(format!(
                     "error: unknown command \"{word}\"\nSee '{path} -h' for help and examples"

@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod error;
 pub mod http;
 pub mod kubeconfig;
+pub mod plugins;
 pub mod printers;
 pub mod resources;
 
@@ -32,6 +33,16 @@ pub fn main_entry() -> i32 {
 
 /// Runs kubectl with `argv` (argv[0] is the program name) and returns the exit code.
 pub fn run_args(argv: &[String]) -> i32 {
+    // `kubectl <name> …` with no such built-in command runs the `kubectl-<name>` plugin.
+    if let Some(first) = argv.get(1).filter(|a| !a.starts_with('-')) {
+        use clap::CommandFactory;
+        let builtin = cli::Cli::command().find_subcommand(first).is_some();
+        if !builtin && let Some((path, used)) = plugins::find(&argv[1..]) {
+            let e = plugins::exec(&path, &argv[1 + used..]);
+            eprintln!("error: {e}");
+            return 1;
+        }
+    }
     let cli = match cli::Cli::try_parse_from(argv) {
         Ok(c) => c,
         Err(e) => {

@@ -61,6 +61,9 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::Run(a)) => run::run(&g, a, out).await,
         Some(Command::Expose(a)) => expose::expose(&g, a, out).await,
         Some(Command::Autoscale(a)) => expose::autoscale(&g, a, out).await,
+        Some(Command::Plugin(p)) => match p.command {
+            crate::cli::PluginCommand::List { name_only } => crate::plugins::list(out, name_only == Some(true)),
+        },
     }
 }
 

@@ -143,6 +143,8 @@ pub enum Command {
     Autoscale(crate::cmd::expose::AutoscaleArgs),
     /// Provides utilities for interacting with plugins
     Plugin(PluginArgs),
+    /// Drain node in preparation for maintenance
+    Drain(crate::cmd::drain::DrainArgs),
 }
 
 #[derive(Args, Debug)]
@@ -371,6 +373,7 @@ pub fn command_path(argv: &[String]) -> String {
         "expose",
         "autoscale",
         "plugin",
+        "drain",
     ];
     const CONFIG: &[&str] = &[
         "view",

@@ -9,6 +9,7 @@ pub mod config;
 pub mod cordon;
 pub mod create;
 pub mod describe;
+pub mod drain;
 pub mod expose;
 pub mod get;
 pub mod label;
@@ -61,6 +62,7 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::Run(a)) => run::run(&g, a, out).await,
         Some(Command::Expose(a)) => expose::expose(&g, a, out).await,
         Some(Command::Autoscale(a)) => expose::autoscale(&g, a, out).await,
+        Some(Command::Drain(a)) => drain::run(&g, a, out).await,
         Some(Command::Plugin(p)) => match p.command {
             crate::cli::PluginCommand::List { name_only } => crate::plugins::list(out, name_only == Some(true)),
         },

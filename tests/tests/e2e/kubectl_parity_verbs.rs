@@ -94,6 +94,8 @@ fn kubectl_parity_verbs() {
         "autoscale deploy web -n demo --min=2 --max=5 --cpu-percent=50 --dry-run=client -o yaml",
         "autoscale deploy web -n demo --max=5 --dry-run=client -o yaml",
         "autoscale deploy web -n demo",
+        "drain",
+        "drain nonode",
         "taint node n1 k=v:Sometimes",
         "taint node n1",
         "create ns x --dry-run=client -o yaml",
@@ -206,6 +208,8 @@ fn kubectl_parity_verbs() {
             &["patch cm cfg -n demo --type=merge -p '{\"data\":{\"c\":\"3\"}}'"][..],
             "patch cm cfg -n demo --type=json -p '[{\"op\":\"remove\",\"path\":\"/data/c\"}]'",
         ),
+        (&["uncordon n1"][..], "drain n1 --dry-run=client"),
+        (&["uncordon n1"][..], "drain n1"),
         (&["uncordon n1"][..], "cordon n1"),
         (&["cordon n1"][..], "cordon n1"),
         (&["cordon n1"][..], "uncordon n1"),
@@ -260,4 +264,46 @@ fn kubectl_parity_verbs() {
         rows.push(row_after(setup, line));
     }
     check_rows(&server, "imperative verbs", &rows);
+}
+
+/// `drain` on a simulated node: the unmanaged pod needs `--force`; then it is evicted and the
+/// node left cordoned.
+#[test]
+fn kubectl_drain_evicts_pods() {
+    let server = ApiServer::start_rbac();
+    let _cluster = server.simulated_cluster(1);
+    server.ok_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: lone}\nspec: {nodeName: node-0, containers: [{name: c, image: busybox}]}\n",
+    );
+    let ours = |args: &[&str]| {
+        std::process::Command::new(e2e::binary("kubectl"))
+            .args(args)
+            .env("KUBECONFIG", &server.kubeconfig)
+            .output()
+            .expect("kubectl runs")
+    };
+    let refused = ours(&["drain", "node-0"]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("cannot delete Pods that declare no controller (use --force to override): default/lone"),
+        "{err}"
+    );
+    let drained = ours(&["drain", "node-0", "--force", "--timeout=60s"]);
+    let stdout = String::from_utf8_lossy(&drained.stdout);
+    assert!(
+        drained.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&drained.stderr)
+    );
+    assert_eq!(
+        stdout,
+        "node/node-0 already cordoned\nevicting pod default/lone\npod/lone evicted\nnode/node-0 drained\n"
+    );
+    assert!(
+        !server.kubectl(&["get", "pod", "lone"]).status.success(),
+        "the pod is gone"
+    );
+    assert_eq!(server.jsonpath(&["node", "node-0"], "{.spec.unschedulable}"), "true");
 }

@@ -109,6 +109,16 @@ pub enum Command {
     /// Display cluster information
     #[command(name = "cluster-info")]
     ClusterInfo,
+    /// Apply a configuration to a resource by file name or stdin
+    Apply(crate::cmd::apply::ApplyArgs),
+    /// Create a resource from a file or from stdin
+    Create(crate::cmd::create_files::FileArgs),
+    /// Replace a resource by file name or stdin
+    Replace(crate::cmd::create_files::ReplaceArgs),
+    /// Delete resources by file names, stdin, resources and names, or by resources and label selector
+    Delete(crate::cmd::delete::DeleteArgs),
+    /// Diff the live version against a would-be applied version
+    Diff(crate::cmd::diff::DiffArgs),
 }
 
 #[derive(Args, Debug, Default, Clone)]
@@ -288,6 +298,11 @@ pub fn command_path(argv: &[String]) -> String {
         "api-resources",
         "api-versions",
         "cluster-info",
+        "apply",
+        "create",
+        "replace",
+        "delete",
+        "diff",
     ];
     const CONFIG: &[&str] = &[
         "view",

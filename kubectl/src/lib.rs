@@ -7,7 +7,9 @@ pub mod cmd;
 pub mod discovery;
 pub mod error;
 pub mod http;
+pub mod inputs;
 pub mod kubeconfig;
+pub mod merge;
 pub mod printers;
 pub mod resources;
 

@@ -3,10 +3,15 @@
 
 pub mod api_resources;
 pub mod api_versions;
+pub mod apply;
 pub mod cluster_info;
 pub mod config;
+pub mod create_files;
+pub mod delete;
+pub mod diff;
 pub mod get;
 pub mod version;
+pub mod write;
 
 use crate::Output;
 use crate::cli::{Cli, Command, GlobalArgs};
@@ -30,6 +35,11 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::ApiResources(a)) => api_resources::run(&g, a, out).await.map(|_| 0),
         Some(Command::ApiVersions) => api_versions::run(&g, out).await.map(|_| 0),
         Some(Command::ClusterInfo) => cluster_info::run(&g, out).await.map(|_| 0),
+        Some(Command::Apply(a)) => apply::run(&g, a, out).await,
+        Some(Command::Create(a)) => create_files::create(&g, a, out).await,
+        Some(Command::Replace(a)) => create_files::replace(&g, a, out).await,
+        Some(Command::Delete(a)) => delete::run(&g, a, out).await,
+        Some(Command::Diff(a)) => diff::run(&g, a, out).await,
     }
 }
 

@@ -149,9 +149,15 @@ fn parse_document(source: &str, doc: &str) -> Result<Option<Value>, CmdError> {
     }
     let t = doc.trim_start();
     if t.starts_with('{') || t.starts_with('[') {
-        return serde_json::from_str::<Value>(doc)
-            .map(Some)
-            .map_err(|e| CmdError::msg(format!("error parsing {source}: {}", json_error(&e))));
+        return match serde_json::from_str::<Value>(doc) {
+            Ok(v) => Ok(Some(v)),
+            // Upstream reads JSON with a YAML parser, which forgives e.g. trailing commas.
+            Err(e) if !e.is_eof() => match serde_saphyr::from_str::<Value>(doc) {
+                Ok(v) => Ok(Some(v)),
+                Err(_) => Err(CmdError::msg(format!("error parsing {source}: {}", json_error(&e)))),
+            },
+            Err(e) => Err(CmdError::msg(format!("error parsing {source}: {}", json_error(&e)))),
+        };
     }
     match serde_saphyr::from_str::<Value>(doc) {
         Ok(Value::Null) => Ok(None),
@@ -175,6 +181,10 @@ fn yaml_reason(text: &str) -> String {
         "could not find expected ':'".into()
     } else if t.contains("tab") {
         "found character that cannot start any token".into()
+    } else if t.contains("unclosed bracket '{'") {
+        "did not find expected ',' or '}'".into()
+    } else if t.contains("unclosed bracket") {
+        "did not find expected ',' or ']'".into()
     } else if t.contains("flow") || t.contains("did not find expected") {
         "did not find expected node content".into()
     } else {
@@ -183,6 +193,9 @@ fn yaml_reason(text: &str) -> String {
 }
 
 fn json_error(e: &serde_json::Error) -> String {
+    if e.is_eof() {
+        return "unexpected EOF".into();
+    }
     format!("error converting YAML to JSON: yaml: line {}: {e}", e.line())
 }
 

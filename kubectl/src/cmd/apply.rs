@@ -111,9 +111,7 @@ pub fn when(e: CmdError, what: &str) -> CmdError {
 
 pub async fn run(g: &GlobalArgs, a: ApplyArgs, out: &mut Output) -> Result<i32, CmdError> {
     if a.filename.is_empty() {
-        return Err(CmdError::Raw(
-            "error: must specify one of -f and -k\n\nSee 'kubectl apply -h' for help and examples".into(),
-        ));
+        return Err(CmdError::msg("must specify one of -f and -k"));
     }
     let dry = DryRun::parse(a.dry_run.as_deref())?;
     let printer = Printer::parse(a.output.as_deref())?;
@@ -243,12 +241,13 @@ async fn client_side_apply(
     let schema = doc
         .as_ref()
         .and_then(|d| Schema::for_kind(d, &r.group, &r.version, &r.kind));
+    if dry == DryRun::Client {
+        // Upstream reports every existing object as configured in a client dry run.
+        return Ok(("configured", current));
+    }
     let patch = merge::three_way(&original, &modified, &current, schema);
     if patch.is_empty() {
         return Ok(("unchanged", current));
-    }
-    if dry == DryRun::Client {
-        return Ok(("configured", current));
     }
     let content_type = if strategic {
         "application/strategic-merge-patch+json"

@@ -65,6 +65,8 @@ Example resource specifications include:
 
 /// One object to delete.
 struct Victim {
+    /// The file it came from, for `error when deleting "<file>"`.
+    source: Option<String>,
     resource: Resource,
     namespace: Option<String>,
     name: String,
@@ -134,6 +136,7 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs, out: &mut Output) -> Result<i32,
                 continue;
             }
             victims.push(Victim {
+                source: Some(m.source),
                 resource: m.resource,
                 namespace: m.namespace,
                 name: m.name,
@@ -166,6 +169,7 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs, out: &mut Output) -> Result<i32,
                 }
                 for item in list.body["items"].as_array().into_iter().flatten() {
                     victims.push(Victim {
+                        source: None,
                         resource: t.resource.clone(),
                         namespace: namespace.clone(),
                         name: item["metadata"]["name"].as_str().unwrap_or_default().to_string(),
@@ -177,6 +181,7 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs, out: &mut Output) -> Result<i32,
                 }
                 for n in t.names {
                     victims.push(Victim {
+                        source: None,
                         resource: t.resource.clone(),
                         namespace: namespace.clone(),
                         name: n,
@@ -185,7 +190,7 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs, out: &mut Output) -> Result<i32,
             }
         }
         if victims.is_empty() && errors.is_empty() {
-            out.stderr.push_str("No resources found\n");
+            out.stdout.push_str("No resources found\n");
             return Ok(0);
         }
     }
@@ -221,7 +226,10 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs, out: &mut Output) -> Result<i32,
             let r = write::send(s.client(), "DELETE", &path, Some("application/json"), Some(&options)).await?;
             if !r.ok() {
                 if !(ignore_nf && r.code == 404) {
-                    errors.push(r.error());
+                    errors.push(match &v.source {
+                        Some(f) => super::apply::when(r.error(), &format!("error when deleting \"{f}\"")),
+                        None => r.error(),
+                    });
                 }
                 continue;
             }

@@ -4,7 +4,7 @@
 //! `$KUBECTL_EXTERNAL_DIFF`) as upstream does; exit 1 when they differ.
 
 use super::Session;
-use super::apply::{LAST_APPLIED, when, with_last_applied};
+use super::apply::{LAST_APPLIED, last_applied, when};
 use super::write::{self, OpenApi};
 use crate::Output;
 use crate::cli::GlobalArgs;
@@ -107,7 +107,9 @@ pub async fn run(g: &GlobalArgs, a: DiffArgs, out: &mut Output) -> Result<i32, C
             r.body
         } else {
             let manager = a.field_manager.as_deref().unwrap_or("kubectl-client-side-apply");
-            let modified = with_last_applied(&m.object);
+            // Upstream diffs against the manifest without the annotation: a new object is
+            // created without it, and a patch leaves the live one alone.
+            let modified = serde_json::from_str::<Value>(&last_applied(&m.object)).unwrap_or_else(|_| m.object.clone());
             match &live {
                 None => {
                     let path = format!("{}?dryRun=All&fieldManager={manager}", m.collection());

@@ -138,6 +138,7 @@ pub async fn run(g: &GlobalArgs, a: ApplyArgs, out: &mut Output) -> Result<i32, 
     let mut openapi = OpenApi::default();
     let mut errors: Vec<CmdError> = Vec::new();
     let mut printed = 0;
+    let mut collected: Vec<Value> = Vec::new();
     for m in &mapped {
         let result = if server_side {
             server_side_apply(&s, m, &a, dry).await
@@ -146,25 +147,43 @@ pub async fn run(g: &GlobalArgs, a: ApplyArgs, out: &mut Output) -> Result<i32, 
         };
         match result {
             Ok((action, object)) => {
-                printer.print(
-                    &mut out.stdout,
-                    &m.display_name(),
-                    action,
-                    dry.suffix(),
-                    &object,
-                    printed,
-                );
+                if matches!(printer, Printer::Yaml | Printer::Json) {
+                    collected.push(write::without_managed_fields(object));
+                } else {
+                    let name = m.display_name();
+                    printer.print(&mut out.stdout, &name, action, dry.suffix(), &object, printed);
+                }
                 printed += 1;
             }
             Err(e) => errors.push(e),
         }
     }
+    print_collected(printer, collected, out);
     if prune && errors.is_empty() {
         if let Err(e) = prune_objects(&mut s, &mapped, &a, dry, printer, out).await {
             errors.push(e);
         }
     }
     finish(errors, out)
+}
+
+/// Upstream prints one object as is and several as a `List` (for JSON in Go's struct order:
+/// kind, apiVersion, metadata, items).
+fn print_collected(printer: Printer, collected: Vec<Value>, out: &mut Output) {
+    if collected.len() == 1 {
+        printer.print(&mut out.stdout, "", "", "", &collected[0], 0);
+    } else if !collected.is_empty() {
+        if printer == Printer::Json {
+            let items = json::to_json(&Value::Array(collected));
+            let items = items.trim_end().replace('\n', "\n    ");
+            out.stdout.push_str(&format!(
+                "{{\n    \"kind\": \"List\",\n    \"apiVersion\": \"v1\",\n    \"metadata\": {{}},\n    \"items\": {items}\n}}\n"
+            ));
+        } else {
+            let list = serde_json::json!({"apiVersion": "v1", "items": collected, "kind": "List", "metadata": {}});
+            printer.print(&mut out.stdout, "", "", "", &list, 0);
+        }
+    }
 }
 
 /// Prints every error but the last, which becomes the command's error.
@@ -220,17 +239,6 @@ async fn client_side_apply(
         ));
     }
     let current = got.body;
-    let original = match current["metadata"]["annotations"][LAST_APPLIED].as_str() {
-        Some(text) => serde_json::from_str::<Value>(text).unwrap_or(Value::Null),
-        None => {
-            out.stderr.push_str(&format!(
-                "Warning: resource {}/{} is missing the {LAST_APPLIED} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.\n",
-                m.resource.group_resource(),
-                m.name
-            ));
-            Value::Null
-        }
-    };
     let r = &m.resource;
     let strategic = write::builtin_group(&r.group);
     let doc = if strategic {
@@ -245,6 +253,17 @@ async fn client_side_apply(
         // Upstream reports every existing object as configured in a client dry run.
         return Ok(("configured", current));
     }
+    let original = match current["metadata"]["annotations"][LAST_APPLIED].as_str() {
+        Some(text) => serde_json::from_str::<Value>(text).unwrap_or(Value::Null),
+        None => {
+            out.stderr.push_str(&format!(
+                "Warning: resource {}/{} is missing the {LAST_APPLIED} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.\n",
+                m.resource.group_resource(),
+                m.name
+            ));
+            Value::Null
+        }
+    };
     let patch = merge::three_way(&original, &modified, &current, schema);
     if patch.is_empty() {
         return Ok(("unchanged", current));

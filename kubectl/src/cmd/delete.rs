@@ -81,20 +81,13 @@ impl Victim {
 pub async fn run(g: &GlobalArgs, a: DeleteArgs, out: &mut Output) -> Result<i32, CmdError> {
     let dry = DryRun::parse(a.dry_run.as_deref())?;
     let by_name = a.output.as_deref() == Some("name");
-    if let Some(o) = a.output.as_deref()
-        && o != "name"
-    {
-        return Err(CmdError::msg(format!(
-            "unable to match a printer suitable for the output format \"{o}\", allowed formats are: name"
-        )));
-    }
     let propagation = match a.cascade.as_deref().unwrap_or("background") {
         "background" | "true" => "Background",
         "foreground" => "Foreground",
         "orphan" | "false" => "Orphan",
         other => {
             return Err(CmdError::msg(format!(
-                "invalid cascade value ({other}). Must be \"background\", \"foreground\", or \"orphan\"."
+                "invalid cascade value ({other}). Must be \"background\", \"foreground\", or \"orphan\""
             )));
         }
     };
@@ -194,6 +187,13 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs, out: &mut Output) -> Result<i32,
             return Ok(0);
         }
     }
+    if let Some(o) = a.output.as_deref()
+        && o != "name"
+    {
+        return Err(CmdError::msg(format!(
+            "unexpected -o output mode: {o}. We only support '-o name'"
+        )));
+    }
     if grace == 0 && force {
         out.stderr.push_str("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n");
     }
@@ -204,6 +204,11 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs, out: &mut Output) -> Result<i32,
     if dry == DryRun::Server {
         options["dryRun"] = json!(["All"]);
     }
+    let verb = if force && grace == 0 {
+        "force deleted"
+    } else {
+        "deleted"
+    };
     let mut deleted: Vec<(Victim, String)> = Vec::new();
     for v in victims {
         let label = v.resource.kind.to_lowercase()
@@ -243,7 +248,7 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs, out: &mut Output) -> Result<i32,
             out.stdout.push_str(&format!("{label}/{}\n", v.name));
         } else {
             out.stdout
-                .push_str(&format!("{label} \"{}\" deleted{}\n", v.name, dry.suffix()));
+                .push_str(&format!("{label} \"{}\" {verb}{}\n", v.name, dry.suffix()));
         }
         deleted.push((v, uid));
     }

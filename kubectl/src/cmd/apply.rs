@@ -123,6 +123,11 @@ pub async fn run(g: &GlobalArgs, a: ApplyArgs, out: &mut Output) -> Result<i32, 
             "all resources selected for prune without explicitly passing --all. To prune all resources, pass the --all flag. If you did not mean to prune all resources, specify a label selector",
         ));
     }
+    if server_side && dry == DryRun::Client {
+        return Err(CmdError::msg(
+            "--dry-run=client doesn't work with --server-side (did you mean --dry-run=server instead?)",
+        ));
+    }
     if a.force_conflicts == Some(true) && !server_side {
         return Err(CmdError::msg("--force-conflicts only works with --server-side"));
     }
@@ -159,6 +164,13 @@ pub async fn run(g: &GlobalArgs, a: ApplyArgs, out: &mut Output) -> Result<i32, 
         }
     }
     print_collected(printer, collected, out);
+    if prune {
+        // Upstream logs this through klog whenever a namespace applies (always, in effect).
+        out.stderr.push_str(&klog_warning(
+            "prune.go:71",
+            "Deprecated: kubectl apply will no longer prune non-namespaced resources by default when used with the --namespace flag in a future release. To preserve the current behaviour, list the resources you want to target explicitly in the --prune-allowlist flag.",
+        ));
+    }
     if prune && errors.is_empty() {
         if let Err(e) = prune_objects(&mut s, &mapped, &a, dry, printer, out).await {
             errors.push(e);
@@ -184,6 +196,21 @@ fn print_collected(printer: Printer, collected: Vec<Value>, out: &mut Output) {
             printer.print(&mut out.stdout, "", "", "", &list, 0);
         }
     }
+}
+
+/// A klog warning line: `W1122 11:58:47.360684   24737 prune.go:71] message`.
+fn klog_warning(at: &str, message: &str) -> String {
+    let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::system());
+    format!(
+        "W{:02}{:02} {:02}:{:02}:{:02}.{:06} {:>7} {at}] {message}\n",
+        now.month(),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.subsec_nanosecond() / 1000,
+        std::process::id()
+    )
 }
 
 /// Prints every error but the last, which becomes the command's error.
@@ -333,11 +360,6 @@ async fn server_side_apply(
         m.path(),
         dry.param()
     );
-    if dry == DryRun::Client {
-        return Err(CmdError::msg(
-            "--dry-run=client doesn't work with --server-side (did you mean --dry-run=server instead?)",
-        ));
-    }
     let r = write::send(
         s.client(),
         "PATCH",

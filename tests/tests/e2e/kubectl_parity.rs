@@ -100,6 +100,8 @@ pub(crate) enum Mask {
     Age,
     /// Version fields of `kubectl version`.
     Version,
+    /// `kubectl diff` output: temporary directory names, file times, uids and timestamps.
+    Diff,
 }
 
 pub(crate) struct Row {
@@ -109,6 +111,9 @@ pub(crate) struct Row {
     pub(crate) writes: bool,
     /// Uses the two-file `$KUBECONFIG` instead of the server's kubeconfig alone.
     pub(crate) merged: bool,
+    /// `@@` in the arguments becomes `sideu` for upstream and `sideo` for ours (so commands
+    /// that write work on separate namespaces or names), and both back to `@@` in the output.
+    pub(crate) sides: bool,
 }
 
 pub(crate) fn row(args: &str) -> Row {
@@ -117,6 +122,7 @@ pub(crate) fn row(args: &str) -> Row {
         mask: Mask::Age,
         writes: false,
         merged: false,
+        sides: false,
     }
 }
 
@@ -326,6 +332,54 @@ struct Run {
     file: String,
 }
 
+/// Runs a row with `@@` replaced by `side`, and `side` masked back to `@@` in the output.
+fn run_side(server: &ApiServer, exe: &Path, r: &Row, kubeconfig: &str, cwd: &Path, side: &str) -> Run {
+    let sided = Row {
+        args: r.args.iter().map(|a| a.replace("@@", side)).collect(),
+        mask: r.mask,
+        writes: r.writes,
+        merged: r.merged,
+        sides: false,
+    };
+    let out = run(server, exe, &sided, kubeconfig, cwd);
+    Run {
+        stdout: out.stdout.replace(side, "@@"),
+        stderr: out.stderr.replace(side, "@@"),
+        code: out.code,
+        file: out.file,
+    }
+}
+
+/// Masks what differs between two runs of `kubectl diff`: the temporary directories, the
+/// file times on `---`/`+++` lines, and per-object uids, timestamps and versions.
+fn mask_diff(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut l = line.to_string();
+        for prefix in ["/tmp/LIVE-", "/tmp/MERGED-"] {
+            while let Some(i) = l.find(prefix) {
+                let start = i + prefix.len();
+                let end = l[start..]
+                    .find(|c: char| !c.is_ascii_digit())
+                    .map_or(l.len(), |e| start + e);
+                l.replace_range(i..end, prefix.trim_start_matches("/tmp/").trim_end_matches('-'));
+            }
+        }
+        if (l.starts_with("--- ") || l.starts_with("+++ ")) && l.contains('\t') {
+            l.truncate(l.find('\t').unwrap_or(l.len()));
+        }
+        for key in ["uid: ", "creationTimestamp: ", "resourceVersion: "] {
+            if let Some(i) = l.find(key) {
+                l.truncate(i + key.len());
+                l.push('X');
+            }
+        }
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
 fn run(server: &ApiServer, exe: &Path, r: &Row, kubeconfig: &str, cwd: &Path) -> Run {
     let out = Command::new(exe)
         .args(&r.args)
@@ -341,6 +395,7 @@ fn run(server: &ApiServer, exe: &Path, r: &Row, kubeconfig: &str, cwd: &Path) ->
         match r.mask {
             Mask::Age => mask_ages(&text),
             Mask::Version => mask_version(&text),
+            Mask::Diff => mask_diff(&text),
         }
     };
     let file = if r.writes {
@@ -399,9 +454,16 @@ pub(crate) fn check_rows(server: &ApiServer, label: &str, rows: &[Row]) {
             } else {
                 server.kubeconfig.display().to_string()
             };
-            let u = run(server, &upstream, r, &kc, dir);
-            let o = run(server, &ours, r, &kc, dir);
-            (u, o)
+            if r.sides {
+                (
+                    run_side(server, &upstream, r, &kc, dir, "sideu"),
+                    run_side(server, &ours, r, &kc, dir, "sideo"),
+                )
+            } else {
+                let u = run(server, &upstream, r, &kc, dir);
+                let o = run(server, &ours, r, &kc, dir);
+                (u, o)
+            }
         };
         let line = r.args.join(" ");
         if u.stdout == o.stdout && u.stderr == o.stderr && u.code == o.code && u.file == o.file {

@@ -105,6 +105,9 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs, out: &mut Output) -> Result<i32,
     if force && grace < 0 {
         grace = 0;
     }
+    if grace == 0 && force {
+        out.stderr.push_str("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n");
+    }
     let all = a.all == Some(true);
     let selecting = all || a.selector.is_some();
     let ignore_nf = a.ignore_not_found.unwrap_or(selecting);
@@ -193,9 +196,6 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs, out: &mut Output) -> Result<i32,
         return Err(CmdError::msg(format!(
             "unexpected -o output mode: {o}. We only support '-o name'"
         )));
-    }
-    if grace == 0 && force {
-        out.stderr.push_str("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n");
     }
     let mut options = json!({"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation});
     if grace >= 0 {

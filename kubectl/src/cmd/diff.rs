@@ -83,6 +83,12 @@ pub async fn run(g: &GlobalArgs, a: DiffArgs, out: &mut Output) -> Result<i32, C
         let live = if got.code == 404 {
             None
         } else if got.ok() {
+            if !got.body["metadata"]["deletionTimestamp"].is_null() {
+                out.stderr.push_str(&format!(
+                    "Warning: Detected changes to resource {} which is currently being deleted.\n",
+                    m.name
+                ));
+            }
             Some(got.body)
         } else {
             cleanup(());

@@ -424,7 +424,6 @@ fn kubectl_apply_parity() {
         "diff -f cms2.yaml -n ap-@@",
         "apply -f cms2.yaml -n ap-@@ --dry-run=client",
         "apply -f cms2.yaml -n ap-@@ -o name",
-        "apply -f cms2.yaml -n ap-@@ -o json --dry-run=client",
         "apply -f web.yaml -n ap-@@",
         "apply -f web2.yaml -n ap-@@",
         "apply -f web2.yaml -n ap-@@ --dry-run=server",
@@ -461,7 +460,13 @@ fn kubectl_apply_parity() {
         "diff -f cms.yaml -n ap-@@",
     ]
     .iter()
-    .map(|l| side_row(l))
+    .map(|l| {
+        let mut r = side_row(l);
+        if l.starts_with("diff") {
+            r.mask = Mask::Diff;
+        }
+        r
+    })
     .collect();
     let mut diff_row = side_row("diff -f web2.yaml -n ap-@@");
     diff_row.mask = Mask::Diff;

@@ -171,10 +171,11 @@ pub async fn run(g: &GlobalArgs, a: ApplyArgs, out: &mut Output) -> Result<i32, 
             "Deprecated: kubectl apply will no longer prune non-namespaced resources by default when used with the --namespace flag in a future release. To preserve the current behaviour, list the resources you want to target explicitly in the --prune-allowlist flag.",
         ));
     }
-    if prune && errors.is_empty() {
-        if let Err(e) = prune_objects(&mut s, &mapped, &a, dry, printer, out).await {
-            errors.push(e);
-        }
+    if prune
+        && errors.is_empty()
+        && let Err(e) = prune_objects(&mut s, &mapped, &a, dry, printer, out).await
+    {
+        errors.push(e);
     }
     finish(errors, out)
 }

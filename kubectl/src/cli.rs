@@ -111,6 +111,14 @@ pub enum Command {
     /// Display cluster information
     #[command(name = "cluster-info")]
     ClusterInfo,
+    /// Apply a configuration to a resource by file name or stdin
+    Apply(crate::cmd::apply::ApplyArgs),
+    /// Replace a resource by file name or stdin
+    Replace(crate::cmd::create_files::ReplaceArgs),
+    /// Delete resources by file names, stdin, resources and names, or by resources and label selector
+    Delete(crate::cmd::delete::DeleteArgs),
+    /// Diff the live version against a would-be applied version
+    Diff(crate::cmd::diff::DiffArgs),
     /// Create a resource from a file or from stdin
     Create(crate::cmd::create::CreateArgs),
     /// Update the labels on a resource
@@ -374,6 +382,10 @@ pub fn command_path(argv: &[String]) -> String {
         "autoscale",
         "plugin",
         "drain",
+        "apply",
+        "replace",
+        "delete",
+        "diff",
     ];
     const CONFIG: &[&str] = &[
         "view",

@@ -22,9 +22,13 @@ pub struct WriteFlags {
 }
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct CreateArgs {
     #[command(subcommand)]
-    pub command: CreateCommand,
+    pub command: Option<CreateCommand>,
+    /// `create -f`: objects from files.
+    #[command(flatten)]
+    pub files: super::create_files::FileArgs,
 }
 
 #[derive(Args, Debug)]
@@ -421,7 +425,15 @@ fn service(a: &ServicePortsArgs, name: &str, kind: &str) -> Result<Value, CmdErr
 }
 
 pub async fn run(g: &GlobalArgs, a: CreateArgs, out: &mut Output) -> Result<i32, CmdError> {
-    let flags = match &a.command {
+    let Some(command) = a.command else {
+        return super::create_files::create(g, a.files, out).await;
+    };
+    generate(g, command, out).await
+}
+
+/// `create <kind>`: one object from a generator.
+async fn generate(g: &GlobalArgs, command: CreateCommand, out: &mut Output) -> Result<i32, CmdError> {
+    let flags = match &command {
         CreateCommand::Namespace(n) | CreateCommand::ServiceAccount(n) => &n.w,
         CreateCommand::ConfigMap(c) => &c.n.w,
         CreateCommand::Secret(s) => match &s.command {
@@ -441,7 +453,7 @@ pub async fn run(g: &GlobalArgs, a: CreateArgs, out: &mut Output) -> Result<i32,
     .clone();
     let dry_run = DryRun::parse(flags.dry_run.as_deref())?;
     write::check_output(flags.output.as_deref())?;
-    let command_name = match &a.command {
+    let command_name = match &command {
         CreateCommand::Namespace(_) => "kubectl create namespace",
         CreateCommand::ConfigMap(_) => "kubectl create configmap",
         CreateCommand::Secret(s) => match s.command {
@@ -464,7 +476,7 @@ pub async fn run(g: &GlobalArgs, a: CreateArgs, out: &mut Output) -> Result<i32,
         CreateCommand::Quota(_) => "kubectl create quota",
     };
     let short = command_name.trim_start_matches("kubectl create ");
-    let obj = match &a.command {
+    let obj = match &command {
         CreateCommand::Namespace(n) => {
             let name = one_name(&n.names, short)?;
             json!({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(name), "spec": {}, "status": {}})
@@ -530,7 +542,7 @@ pub async fn run(g: &GlobalArgs, a: CreateArgs, out: &mut Output) -> Result<i32,
             let name = one_name(&r.n.names, short)?;
             let mut s = Session::open(g, command_name).await?;
             let rules = rules(&mut s, r).await?;
-            let kind = if matches!(a.command, CreateCommand::Role(_)) {
+            let kind = if matches!(command, CreateCommand::Role(_)) {
                 "Role"
             } else {
                 "ClusterRole"
@@ -542,7 +554,7 @@ pub async fn run(g: &GlobalArgs, a: CreateArgs, out: &mut Output) -> Result<i32,
         }
         CreateCommand::RoleBinding(b) | CreateCommand::ClusterRoleBinding(b) => {
             let name = one_name(&b.n.names, short)?;
-            let cluster = matches!(a.command, CreateCommand::ClusterRoleBinding(_));
+            let cluster = matches!(command, CreateCommand::ClusterRoleBinding(_));
             let role_ref = match (&b.role, &b.clusterrole) {
                 (Some(r), None) if !cluster => {
                     json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": r})

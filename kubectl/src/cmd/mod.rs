@@ -3,16 +3,21 @@
 
 pub mod api_resources;
 pub mod api_versions;
+pub mod apply;
 pub mod auth;
 pub mod cluster_info;
 pub mod config;
 pub mod cordon;
 pub mod create;
+pub mod create_files;
+pub mod delete;
 pub mod describe;
+pub mod diff;
 pub mod drain;
 pub mod expose;
 pub mod get;
 pub mod label;
+pub mod objects;
 pub mod patch;
 pub mod rollout;
 pub mod run;
@@ -66,6 +71,10 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::Plugin(p)) => match p.command {
             crate::cli::PluginCommand::List { name_only } => crate::plugins::list(out, name_only == Some(true)),
         },
+        Some(Command::Apply(a)) => apply::run(&g, a, out).await,
+        Some(Command::Replace(a)) => create_files::replace(&g, a, out).await,
+        Some(Command::Delete(a)) => delete::run(&g, a, out).await,
+        Some(Command::Diff(a)) => diff::run(&g, a, out).await,
     }
 }
 

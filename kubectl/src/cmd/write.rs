@@ -21,9 +21,10 @@ pub enum DryRun {
 
 impl DryRun {
     pub fn parse(flag: Option<&str>) -> Result<DryRun, CmdError> {
+        // `true` and `false` are the deprecated boolean forms.
         match flag {
-            None | Some("none") => Ok(DryRun::None),
-            Some("client") => Ok(DryRun::Client),
+            None | Some("none" | "false") => Ok(DryRun::None),
+            Some("client" | "true") => Ok(DryRun::Client),
             Some("server") => Ok(DryRun::Server),
             Some(other) => Err(CmdError::msg(format!(
                 "Invalid dry-run value ({other}). Must be \"none\", \"server\", or \"client\"."
@@ -31,7 +32,7 @@ impl DryRun {
         }
     }
 
-    fn suffix(self) -> &'static str {
+    pub fn suffix(self) -> &'static str {
         match self {
             DryRun::None => "",
             DryRun::Client => " (dry run)",
@@ -42,6 +43,11 @@ impl DryRun {
     /// The query parameter a request carries.
     pub fn query(self) -> &'static str {
         if self == DryRun::Server { "?dryRun=All" } else { "" }
+    }
+
+    /// The same, after other query parameters.
+    pub fn param(self) -> &'static str {
+        if self == DryRun::Server { "&dryRun=All" } else { "" }
     }
 }
 

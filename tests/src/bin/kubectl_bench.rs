@@ -1,5 +1,6 @@
 //! Benchmark for our kubectl (not a test): wall time of `kubectl get pods` and
-//! `kubectl get pods -o yaml` over 100 pods, ours and upstream kubectl 1.33 side by side on
+//! `kubectl get pods -o yaml` over 100 pods, and of `kubectl apply -f` of a file with 50
+//! ConfigMaps into a fresh namespace per run, ours and upstream kubectl 1.33 side by side on
 //! the same kube-apiserver, kubeconfig and (warm) discovery cache; median of 10 runs each.
 //! Build with `cargo build --release -p kubectl -p kube-apiserver -p e2e --bins`, then run
 //! `target/release/kubectl-bench [--pods 100] [--runs 10]`.
@@ -41,6 +42,22 @@ fn time_once(server: &ApiServer, exe: &Path, args: &[&str]) -> Option<Duration> 
         .ok()?;
     let took = start.elapsed();
     status.success().then_some(took)
+}
+
+/// `apply -f` of the 50-ConfigMap file into a new namespace per run (created untimed).
+fn median_apply(exe: &Path, server: &ApiServer, file: &str, label: &str, runs: usize) -> Option<Duration> {
+    let mut times = Vec::with_capacity(runs);
+    for i in 0..=runs {
+        let ns = format!("bench-{label}-{i}");
+        server.ok(&["create", "namespace", &ns]);
+        let took = time_once(server, exe, &["apply", "-f", file, "-n", &ns])?;
+        // The first run only warms the caches.
+        if i > 0 {
+            times.push(took);
+        }
+    }
+    times.sort();
+    Some(times[times.len() / 2])
 }
 
 fn median(exe: &Path, server: &ApiServer, args: &[&str], runs: usize) -> Option<Duration> {
@@ -92,4 +109,24 @@ fn main() {
             ratio
         );
     }
+    let mut cms = String::new();
+    for i in 0..50 {
+        cms.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n  labels: {{app: bench}}\ndata:\n  key: value-{i}\n"
+        ));
+    }
+    let cm_file = server.file("configmaps.yaml", &cms);
+    let o = median_apply(&ours, &server, &cm_file, "o", runs);
+    let u = median_apply(&upstream, &server, &cm_file, "u", runs);
+    let ratio = match (o, u) {
+        (Some(o), Some(u)) if !o.is_zero() => format!("{:.1}x", u.as_secs_f64() / o.as_secs_f64()),
+        _ => "-".into(),
+    };
+    println!(
+        "{:<22} {:>12} {:>16} {:>8}",
+        "kubectl apply -f (50 cm)",
+        ms(o),
+        ms(u),
+        ratio
+    );
 }

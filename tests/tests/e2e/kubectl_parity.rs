@@ -104,6 +104,8 @@ pub(crate) enum Mask {
     /// each condition's LastHeartbeatTime): simulated kubelets rewrite them every few
     /// seconds, so one may change between the two runs. Every other time is compared.
     Heartbeats,
+    /// `kubectl diff` output: temporary directory names, file times, uids and timestamps.
+    Diff,
 }
 
 pub(crate) struct Row {
@@ -116,6 +118,9 @@ pub(crate) struct Row {
     /// Command lines run with upstream kubectl before each side, so both start from the
     /// same state (for rows that change the server).
     pub(crate) setup: Vec<String>,
+    /// `@@` in the arguments becomes `sideu` for upstream and `sideo` for ours (so commands
+    /// that write work on separate namespaces or names), and both back to `@@` in the output.
+    pub(crate) sides: bool,
 }
 
 pub(crate) fn row(args: &str) -> Row {
@@ -125,6 +130,7 @@ pub(crate) fn row(args: &str) -> Row {
         writes: false,
         merged: false,
         setup: Vec::new(),
+        sides: false,
     }
 }
 
@@ -378,6 +384,55 @@ struct Run {
     file: String,
 }
 
+/// Runs a row with `@@` replaced by `side`, and `side` masked back to `@@` in the output.
+fn run_side(server: &ApiServer, exe: &Path, r: &Row, kubeconfig: &str, cwd: &Path, side: &str) -> Run {
+    let sided = Row {
+        args: r.args.iter().map(|a| a.replace("@@", side)).collect(),
+        mask: r.mask,
+        writes: r.writes,
+        merged: r.merged,
+        sides: false,
+        setup: Vec::new(),
+    };
+    let out = run(server, exe, &sided, kubeconfig, cwd);
+    Run {
+        stdout: out.stdout.replace(side, "@@"),
+        stderr: out.stderr.replace(side, "@@"),
+        code: out.code,
+        file: out.file,
+    }
+}
+
+/// Masks what differs between two runs of `kubectl diff`: the temporary directories, the
+/// file times on `---`/`+++` lines, and per-object uids, timestamps and versions.
+fn mask_diff(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut l = line.to_string();
+        for prefix in ["/tmp/LIVE-", "/tmp/MERGED-"] {
+            while let Some(i) = l.find(prefix) {
+                let start = i + prefix.len();
+                let end = l[start..]
+                    .find(|c: char| !c.is_ascii_digit())
+                    .map_or(l.len(), |e| start + e);
+                l.replace_range(i..end, prefix.trim_start_matches("/tmp/").trim_end_matches('-'));
+            }
+        }
+        if (l.starts_with("--- ") || l.starts_with("+++ ")) && l.contains('\t') {
+            l.truncate(l.find('\t').unwrap_or(l.len()));
+        }
+        for key in ["uid: ", "creationTimestamp: ", "resourceVersion: "] {
+            if let Some(i) = l.find(key) {
+                l.truncate(i + key.len());
+                l.push('X');
+            }
+        }
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
 fn run(server: &ApiServer, exe: &Path, r: &Row, kubeconfig: &str, cwd: &Path) -> Run {
     let out = Command::new(exe)
         .args(&r.args)
@@ -394,6 +449,7 @@ fn run(server: &ApiServer, exe: &Path, r: &Row, kubeconfig: &str, cwd: &Path) ->
             Mask::Age => mask_ages(&text),
             Mask::Heartbeats => mask_heartbeats(&mask_ages(&text)),
             Mask::Version => mask_version(&text),
+            Mask::Diff => mask_diff(&text),
         }
     };
     let file = if r.writes {
@@ -457,11 +513,17 @@ pub(crate) fn check_rows(server: &ApiServer, label: &str, rows: &[Row]) {
                     let _ = server.kubectl(&split(line).iter().map(String::as_str).collect::<Vec<_>>());
                 }
             };
-            reset();
-            let u = run(server, &upstream, r, &kc, dir);
-            reset();
-            let o = run(server, &ours, r, &kc, dir);
-            (u, o)
+            if r.sides {
+                reset();
+                let u = run_side(server, &upstream, r, &kc, dir, "sideu");
+                reset();
+                (u, run_side(server, &ours, r, &kc, dir, "sideo"))
+            } else {
+                reset();
+                let u = run(server, &upstream, r, &kc, dir);
+                reset();
+                (u, run(server, &ours, r, &kc, dir))
+            }
         };
         let line = r.args.join(" ");
         if u.stdout == o.stdout && u.stderr == o.stderr && u.code == o.code && u.file == o.file {

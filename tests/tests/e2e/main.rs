@@ -9,6 +9,7 @@ mod durability;
 mod jobs;
 mod kube_client;
 mod kubectl;
+mod kubectl_apply;
 mod kubectl_parity;
 mod kubectl_parity_describe;
 mod kubectl_parity_verbs;

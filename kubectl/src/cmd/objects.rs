@@ -1,0 +1,252 @@
+//! What the file-based writing verbs (apply, create -f, replace, delete, diff) share: requests
+//! with any method and body, mapping a manifest's apiVersion/kind to a discovered resource,
+//! the namespace rules for objects from files, OpenAPI v3 documents per group-version, and the
+//! `-o name|yaml|json` printing of results.
+
+use super::Session;
+pub use super::write::DryRun;
+use crate::discovery::Resource;
+use crate::error::CmdError;
+use crate::http::connection_error;
+use crate::inputs::InputObject;
+use crate::printers::{json, name_of, yaml};
+use http_body_util::BodyExt;
+use serde_json::Value;
+
+/// A response: status code and body parsed as JSON (Null when empty or not JSON).
+pub struct Response {
+    pub code: u16,
+    pub body: Value,
+    raw: Vec<u8>,
+}
+
+impl Response {
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.code)
+    }
+
+    pub fn error(&self) -> CmdError {
+        CmdError::from_response(self.code, &self.raw)
+    }
+}
+
+/// Sends one request; `Warning` headers are printed on stderr as upstream does.
+pub async fn send(
+    client: &kube::Client,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: Option<&Value>,
+) -> Result<Response, CmdError> {
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(http::header::ACCEPT, "application/json");
+    if let Some(ct) = content_type {
+        req = req.header(http::header::CONTENT_TYPE, ct);
+    }
+    let bytes = body.map(|b| json::to_compact(b).into_bytes()).unwrap_or_default();
+    let req = req
+        .body(kube::client::Body::from(bytes))
+        .map_err(|e| CmdError::msg(e.to_string()))?;
+    let res = client.send(req).await.map_err(connection_error)?;
+    let code = res.status().as_u16();
+    for v in res.headers().get_all("warning") {
+        if let Ok(text) = v.to_str() {
+            let msg = text.splitn(3, ' ').nth(2).unwrap_or_default().trim().trim_matches('"');
+            eprintln!("Warning: {}", msg.replace("\\\"", "\""));
+        }
+    }
+    let raw = res
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| CmdError::msg(e.to_string()))?
+        .to_bytes()
+        .to_vec();
+    let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    Ok(Response { code, body, raw })
+}
+
+/// An object from a file, mapped to its resource and namespace.
+pub struct Mapped {
+    pub source: String,
+    pub object: Value,
+    pub resource: Resource,
+    /// Set for namespaced resources.
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl Mapped {
+    /// The object's path (`…/namespaces/<ns>/<resource>/<name>`).
+    pub fn path(&self) -> String {
+        format!("{}/{}", self.resource.path(self.namespace.as_deref()), self.name)
+    }
+
+    pub fn collection(&self) -> String {
+        self.resource.path(self.namespace.as_deref())
+    }
+
+    /// `deployment.apps/web`.
+    pub fn display_name(&self) -> String {
+        name_of(&self.resource.kind, &self.resource.group, &self.name)
+    }
+}
+
+fn split_api_version(api_version: &str) -> (&str, &str) {
+    match api_version.split_once('/') {
+        Some((g, v)) => (g, v),
+        None => ("", api_version),
+    }
+}
+
+fn find(s: &crate::discovery::Discovery, group: &str, version: &str, kind: &str) -> Option<Resource> {
+    s.resources()
+        .into_iter()
+        .find(|r| r.group == group && r.version == version && r.kind == kind)
+}
+
+/// Maps every object to its resource (rediscovering once for unknown kinds) and applies the
+/// namespace rules: `-n` fills in a missing namespace and must agree with a given one.
+pub async fn map_objects(s: &mut Session, objects: Vec<InputObject>) -> Result<Vec<Mapped>, CmdError> {
+    let mut out = Vec::new();
+    let mut refreshed = false;
+    for o in objects {
+        let api_version = o.object["apiVersion"].as_str().unwrap_or_default().to_string();
+        let kind = o.object["kind"].as_str().unwrap_or_default().to_string();
+        let (group, version) = split_api_version(&api_version);
+        let mut found = find(s.discovery(false).await?, group, version, &kind);
+        if found.is_none() && !refreshed {
+            refreshed = true;
+            found = find(s.discovery(true).await?, group, version, &kind);
+        }
+        let name = o.object["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let obj_ns = o.object["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let Some(resource) = found else {
+            return Err(CmdError::msg(format!(
+                "resource mapping not found for name: \"{name}\" namespace: \"{obj_ns}\" from \"{}\": no matches for kind \"{kind}\" in version \"{api_version}\"\nensure CRDs are installed first",
+                o.source
+            )));
+        };
+        let namespace = if resource.namespaced {
+            if obj_ns.is_empty() {
+                Some(s.conn.namespace.clone())
+            } else {
+                if s.conn.namespace_explicit && obj_ns != s.conn.namespace {
+                    return Err(CmdError::msg(format!(
+                        "the namespace from the provided object \"{obj_ns}\" does not match the namespace \"{}\". You must pass '--namespace={obj_ns}' to perform this operation.",
+                        s.conn.namespace
+                    )));
+                }
+                Some(obj_ns)
+            }
+        } else {
+            None
+        };
+        let mut object = o.object;
+        if let (Some(ns), Some(meta)) = (&namespace, object.get_mut("metadata").and_then(Value::as_object_mut)) {
+            meta.insert("namespace".into(), Value::String(ns.clone()));
+        }
+        out.push(Mapped {
+            source: o.source,
+            object,
+            resource,
+            namespace,
+            name,
+        });
+    }
+    Ok(out)
+}
+
+/// The OpenAPI v3 documents of the group-versions fetched so far.
+#[derive(Default)]
+pub struct OpenApi {
+    index: Option<Value>,
+    docs: Vec<(String, Value)>,
+}
+
+impl OpenApi {
+    /// The document of `group/version` (`api/v1`, `apis/apps/v1`); `None` when the server has none.
+    pub async fn document(&mut self, client: &kube::Client, group: &str, version: &str) -> Option<&Value> {
+        let key = if group.is_empty() {
+            format!("api/{version}")
+        } else {
+            format!("apis/{group}/{version}")
+        };
+        if !self.docs.iter().any(|(k, _)| k == &key) {
+            if self.index.is_none() {
+                let r = send(client, "GET", "/openapi/v3?timeout=32s", None, None).await.ok()?;
+                self.index = Some(r.body);
+            }
+            let url = self.index.as_ref()?["paths"][&key]["serverRelativeURL"]
+                .as_str()
+                .map(str::to_string)?;
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let r = send(client, "GET", &format!("{url}{sep}timeout=32s"), None, None)
+                .await
+                .ok()?;
+            if !r.ok() {
+                return None;
+            }
+            self.docs.push((key.clone(), r.body));
+        }
+        self.docs.iter().find(|(k, _)| k == &key).map(|(_, d)| d)
+    }
+}
+
+/// Whether a group is built in (strategic merge patch) rather than a custom resource's.
+pub fn builtin_group(group: &str) -> bool {
+    !group.contains('.') || group.ends_with(".k8s.io")
+}
+
+/// Drops `metadata.managedFields` as kubectl's printers do.
+pub fn without_managed_fields(mut v: Value) -> Value {
+    if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("managedFields");
+    }
+    v
+}
+
+/// How results print: the action line, or the object with `-o yaml|json|name`.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Printer {
+    Action,
+    Name,
+    Yaml,
+    Json,
+}
+
+impl Printer {
+    pub fn parse(o: Option<&str>) -> Result<Printer, CmdError> {
+        Ok(match o.unwrap_or("") {
+            "" => Printer::Action,
+            "name" => Printer::Name,
+            "yaml" => Printer::Yaml,
+            "json" => Printer::Json,
+            other => {
+                return Err(CmdError::msg(format!(
+                    "unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,name,yaml"
+                )));
+            }
+        })
+    }
+
+    /// One result: `deployment.apps/web created (dry run)`.
+    pub fn print(&self, out: &mut String, name: &str, action: &str, suffix: &str, object: &Value, count: usize) {
+        match self {
+            Printer::Action => out.push_str(&format!("{name} {action}{suffix}\n")),
+            Printer::Name => out.push_str(&format!("{name}\n")),
+            Printer::Yaml => {
+                if count > 0 {
+                    out.push_str("---\n");
+                }
+                out.push_str(&yaml::to_yaml(&without_managed_fields(object.clone())));
+            }
+            Printer::Json => out.push_str(&json::to_json(&without_managed_fields(object.clone()))),
+        }
+    }
+}

@@ -153,6 +153,8 @@ pub enum Command {
     Plugin(PluginArgs),
     /// Drain node in preparation for maintenance
     Drain(crate::cmd::drain::DrainArgs),
+    /// Display resource (CPU/memory) usage
+    Top(crate::cmd::top::TopArgs),
 }
 
 #[derive(Args, Debug)]
@@ -382,6 +384,7 @@ pub fn command_path(argv: &[String]) -> String {
         "autoscale",
         "plugin",
         "drain",
+        "top",
         "apply",
         "replace",
         "delete",

@@ -25,6 +25,7 @@ pub mod scale;
 pub mod set;
 pub mod taint;
 pub mod targets;
+pub mod top;
 pub mod version;
 pub mod wait;
 pub mod write;
@@ -68,6 +69,7 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::Expose(a)) => expose::expose(&g, a, out).await,
         Some(Command::Autoscale(a)) => expose::autoscale(&g, a, out).await,
         Some(Command::Drain(a)) => drain::run(&g, a, out).await,
+        Some(Command::Top(a)) => top::run(&g, a, out).await,
         Some(Command::Plugin(p)) => match p.command {
             crate::cli::PluginCommand::List { name_only } => crate::plugins::list(out, name_only == Some(true)),
         },

@@ -4,6 +4,7 @@
 //! and the HPA controller scaling on the metrics it serves.
 
 use super::autoscaling::DEPLOYMENT;
+use super::kubectl_parity::{self, check_rows};
 use base64::Engine;
 use e2e::{ApiServer, Store, free_port};
 use std::path::Path;
@@ -147,6 +148,20 @@ spec:
     });
     let top = s.ok(&["top", "pod", "-l", "app=web", "--no-headers"]);
     assert!(top.contains("200m") && top.contains("64Mi"), "{top}");
+    // Our kubectl's `top` prints what upstream's does.
+    let rows: Vec<_> = [
+        "top pod",
+        "top pod -l app=web --no-headers",
+        "top pod -A",
+        "top node",
+        "top node node-0",
+        "top pod nope",
+        "top pod -n empty",
+    ]
+    .iter()
+    .map(|l| kubectl_parity::row(l))
+    .collect();
+    check_rows(&s, "top", &rows);
     let raw = s.ok(&["get", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods"]);
     let list: serde_json::Value = serde_json::from_str(&raw).unwrap();
     assert_eq!(list["kind"], "PodMetricsList");

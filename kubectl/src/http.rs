@@ -26,9 +26,44 @@ pub async fn get(client: &kube::Client, path: &str, accept: &str) -> Result<Repl
 
 /// GET `path`, whatever the status.
 pub async fn get_any(client: &kube::Client, path: &str, accept: &str) -> Result<(u16, Reply), CmdError> {
-    let req = http::Request::get(path)
-        .header(http::header::ACCEPT, accept)
-        .body(kube::client::Body::from(Vec::new()))
+    request(client, http::Method::GET, path, accept, None, Vec::new()).await
+}
+
+/// Sends a write (`POST`, `PUT`, `PATCH`, `DELETE`) with a JSON body of `content_type` and
+/// returns the body of a 2xx answer.
+pub async fn send(
+    client: &kube::Client,
+    method: http::Method,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Result<Reply, CmdError> {
+    let (code, reply) = request(client, method, path, ACCEPT_JSON, Some(content_type), body).await?;
+    if !(200..300).contains(&code) {
+        return Err(CmdError::from_response(code, &reply.body));
+    }
+    Ok(reply)
+}
+
+/// Sends one request, whatever the status: the code and the reply. `Warning` headers are
+/// printed on stderr.
+pub async fn request(
+    client: &kube::Client,
+    method: http::Method,
+    path: &str,
+    accept: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Result<(u16, Reply), CmdError> {
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(http::header::ACCEPT, accept);
+    if let Some(ct) = content_type {
+        req = req.header(http::header::CONTENT_TYPE, ct);
+    }
+    let req = req
+        .body(kube::client::Body::from(body))
         .map_err(|e| CmdError::msg(e.to_string()))?;
     let res = client.send(req).await.map_err(connection_error)?;
     let code = res.status().as_u16();
@@ -47,41 +82,6 @@ pub async fn get_any(client: &kube::Client, path: &str, accept: &str) -> Result<
         .to_bytes()
         .to_vec();
     Ok((code, Reply { content_type, body }))
-}
-
-/// Sends a write (`POST`, `PUT`, `PATCH`, `DELETE`) with a JSON body of `content_type` and
-/// returns the body of a 2xx answer.
-pub async fn send(
-    client: &kube::Client,
-    method: http::Method,
-    path: &str,
-    content_type: &str,
-    body: Vec<u8>,
-) -> Result<Reply, CmdError> {
-    let req = http::Request::builder()
-        .method(method)
-        .uri(path)
-        .header(http::header::ACCEPT, ACCEPT_JSON)
-        .header(http::header::CONTENT_TYPE, content_type)
-        .body(kube::client::Body::from(body))
-        .map_err(|e| CmdError::msg(e.to_string()))?;
-    let res = client.send(req).await.map_err(connection_error)?;
-    let code = res.status().as_u16();
-    print_warnings(res.headers());
-    let body = res
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| CmdError::msg(e.to_string()))?
-        .to_bytes()
-        .to_vec();
-    if !(200..300).contains(&code) {
-        return Err(CmdError::from_response(code, &body));
-    }
-    Ok(Reply {
-        content_type: String::new(),
-        body,
-    })
 }
 
 /// How a failed connection reads in upstream kubectl.

@@ -208,12 +208,14 @@ pub fn hex_upper(b: &[u8]) -> String {
 }
 
 static AGG_CORE: LazyLock<(Bytes, String)> = LazyLock::new(|| discovery_list(discovery_items(true)));
-static AGG_GROUPS: LazyLock<(Bytes, String)> = LazyLock::new(|| discovery_list(discovery_items(false)));
+/// The built-in groups' aggregated entries, built once.
+static GROUP_ITEMS: LazyLock<Vec<Value>> = LazyLock::new(|| discovery_items(false));
+static AGG_GROUPS: LazyLock<(Bytes, String)> = LazyLock::new(|| discovery_list(GROUP_ITEMS.clone()));
 
 /// The aggregated `/apis` document with the remote groups whose servers answered their
 /// last availability check.
 fn with_remote_discovery(api: &Api, remote: &[RemoteGroup]) -> (Bytes, String) {
-    let local = discovery_items(false).into_iter().map(|item| {
+    let local = GROUP_ITEMS.iter().cloned().map(|item| {
         let group = item["metadata"]["name"].as_str().unwrap_or_default();
         (aggregator::local::group_priority(group), item)
     });

@@ -11,7 +11,6 @@ use crate::error::CmdError;
 use crate::inputs;
 use clap::Args;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 /// The flags of the `-f` form of `create` and of `replace`.
 #[derive(Args, Debug, Default, Clone)]
@@ -140,11 +139,7 @@ pub async fn replace(g: &GlobalArgs, a: ReplaceArgs, out: &mut Output) -> Result
                 let label = m.display_name();
                 let (kind, name) = label.split_once('/').unwrap_or((&label, ""));
                 out.stdout.push_str(&format!("{kind} \"{name}\" deleted\n"));
-                let mut delay = Duration::from_millis(50);
-                while objects::send(s.client(), "GET", &m.path(), None, None).await?.code != 404 {
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(1));
-                }
+                objects::wait_gone(&s, &m.path(), "", None).await?;
             } else if r.code != 404 {
                 errors.push(r.error());
                 continue;

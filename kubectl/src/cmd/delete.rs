@@ -12,8 +12,7 @@ use crate::error::CmdError;
 use crate::inputs;
 use crate::resources;
 use clap::Args;
-use serde_json::{Value, json};
-use std::time::Duration;
+use serde_json::json;
 
 #[derive(Args, Debug, Default, Clone)]
 pub struct DeleteArgs {
@@ -254,25 +253,8 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs, out: &mut Output) -> Result<i32,
     }
     if a.wait != Some(false) && dry == DryRun::None {
         for (v, uid) in &deleted {
-            wait_gone(&s, v, uid).await?;
+            objects::wait_gone(&s, &v.path(), uid, None).await?;
         }
     }
     finish(errors, out)
-}
-
-/// Polls until the object is gone (or replaced by a new one with another uid).
-async fn wait_gone(s: &Session, v: &Victim, uid: &str) -> Result<(), CmdError> {
-    let mut delay = Duration::from_millis(50);
-    loop {
-        let r = objects::send(s.client(), "GET", &v.path(), None, None).await?;
-        if r.code == 404 {
-            return Ok(());
-        }
-        let now: &Value = &r.body["metadata"]["uid"];
-        if r.ok() && !uid.is_empty() && now.as_str() != Some(uid) {
-            return Ok(());
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(1));
-    }
 }

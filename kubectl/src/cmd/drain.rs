@@ -233,24 +233,12 @@ pub async fn run(g: &GlobalArgs, a: DrainArgs, out: &mut Output) -> Result<i32, 
             }
         }
         {
-            let uid = p["metadata"]["uid"].clone();
-            loop {
-                match http::get(s.client(), &base, ACCEPT_JSON).await {
-                    Err(e) if e.is_not_found() => break,
-                    Ok(reply) => {
-                        let now: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-                        if now["metadata"]["uid"] != uid {
-                            break;
-                        }
-                    }
-                    Err(e) => return Err(e),
-                }
-                if timeout.is_some_and(|t| started.elapsed() >= t) {
-                    return Err(CmdError::msg(format!(
-                        "error when waiting for pod {name:?} in namespace {ns:?} to terminate: context deadline exceeded"
-                    )));
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
+            let uid = p["metadata"]["uid"].as_str().unwrap_or_default();
+            let deadline = timeout.map(|t| started + t);
+            if !super::objects::wait_gone(&s, &base, uid, deadline).await? {
+                return Err(CmdError::msg(format!(
+                    "error when waiting for pod {name:?} in namespace {ns:?} to terminate: context deadline exceeded"
+                )));
             }
         }
         let done = if a.disable_eviction == Some(true) {

@@ -7,10 +7,8 @@ use super::Session;
 pub use super::write::DryRun;
 use crate::discovery::Resource;
 use crate::error::CmdError;
-use crate::http::connection_error;
 use crate::inputs::InputObject;
 use crate::printers::{json, name_of, yaml};
-use http_body_util::BodyExt;
 use serde_json::Value;
 
 /// A response: status code and body parsed as JSON (Null when empty or not JSON).
@@ -30,7 +28,7 @@ impl Response {
     }
 }
 
-/// Sends one request; `Warning` headers are printed on stderr as upstream does.
+/// Sends one request with a JSON body, whatever the status.
 pub async fn send(
     client: &kube::Client,
     method: &str,
@@ -38,34 +36,15 @@ pub async fn send(
     content_type: Option<&str>,
     body: Option<&Value>,
 ) -> Result<Response, CmdError> {
-    let mut req = http::Request::builder()
-        .method(method)
-        .uri(path)
-        .header(http::header::ACCEPT, "application/json");
-    if let Some(ct) = content_type {
-        req = req.header(http::header::CONTENT_TYPE, ct);
-    }
+    let method = http::Method::from_bytes(method.as_bytes()).map_err(|e| CmdError::msg(e.to_string()))?;
     let bytes = body.map(|b| json::to_compact(b).into_bytes()).unwrap_or_default();
-    let req = req
-        .body(kube::client::Body::from(bytes))
-        .map_err(|e| CmdError::msg(e.to_string()))?;
-    let res = client.send(req).await.map_err(connection_error)?;
-    let code = res.status().as_u16();
-    for v in res.headers().get_all("warning") {
-        if let Ok(text) = v.to_str() {
-            let msg = text.splitn(3, ' ').nth(2).unwrap_or_default().trim().trim_matches('"');
-            eprintln!("Warning: {}", msg.replace("\\\"", "\""));
-        }
-    }
-    let raw = res
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| CmdError::msg(e.to_string()))?
-        .to_bytes()
-        .to_vec();
-    let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-    Ok(Response { code, body, raw })
+    let (code, reply) = crate::http::request(client, method, path, "application/json", content_type, bytes).await?;
+    let body = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    Ok(Response {
+        code,
+        body,
+        raw: reply.body,
+    })
 }
 
 /// An object from a file, mapped to its resource and namespace.
@@ -248,5 +227,27 @@ impl Printer {
             }
             Printer::Json => out.push_str(&json::to_json(&without_managed_fields(object.clone()))),
         }
+    }
+}
+
+/// Polls `path` until the object is gone (404) or replaced by another with a different uid
+/// (when `uid` is given); false when `deadline` passed first.
+pub async fn wait_gone(
+    s: &Session,
+    path: &str,
+    uid: &str,
+    deadline: Option<std::time::Instant>,
+) -> Result<bool, CmdError> {
+    let mut delay = std::time::Duration::from_millis(50);
+    loop {
+        let r = send(s.client(), "GET", path, None, None).await?;
+        if r.code == 404 || (r.ok() && !uid.is_empty() && r.body["metadata"]["uid"].as_str() != Some(uid)) {
+            return Ok(true);
+        }
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Ok(false);
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(std::time::Duration::from_secs(1));
     }
 }

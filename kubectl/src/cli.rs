@@ -217,6 +217,9 @@ pub struct GetArgs {
     /// Watch for changes to the requested object(s), without listing/getting first.
     #[arg(long = "watch-only", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub watch_only: Option<bool>,
+    /// Output watch event objects when --watch or --watch-only is used.
+    #[arg(long = "output-watch-events", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub output_watch_events: Option<bool>,
     /// If true, keep the managedFields when printing objects in JSON or YAML format.
     #[arg(long = "show-managed-fields", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub show_managed_fields: Option<bool>,

@@ -55,19 +55,8 @@ pub async fn request(
     content_type: Option<&str>,
     body: Vec<u8>,
 ) -> Result<(u16, Reply), CmdError> {
-    let mut req = http::Request::builder()
-        .method(method)
-        .uri(path)
-        .header(http::header::ACCEPT, accept);
-    if let Some(ct) = content_type {
-        req = req.header(http::header::CONTENT_TYPE, ct);
-    }
-    let req = req
-        .body(kube::client::Body::from(body))
-        .map_err(|e| CmdError::msg(e.to_string()))?;
-    let res = client.send(req).await.map_err(connection_error)?;
+    let res = open(client, method, path, accept, content_type, body).await?;
     let code = res.status().as_u16();
-    print_warnings(res.headers());
     let content_type = res
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -82,6 +71,84 @@ pub async fn request(
         .to_bytes()
         .to_vec();
     Ok((code, Reply { content_type, body }))
+}
+
+/// Sends one request and returns the response once its headers arrived.
+async fn open(
+    client: &kube::Client,
+    method: http::Method,
+    path: &str,
+    accept: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Result<http::Response<kube::client::Body>, CmdError> {
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(http::header::ACCEPT, accept);
+    if let Some(ct) = content_type {
+        req = req.header(http::header::CONTENT_TYPE, ct);
+    }
+    let req = req
+        .body(kube::client::Body::from(body))
+        .map_err(|e| CmdError::msg(e.to_string()))?;
+    let res = client.send(req).await.map_err(connection_error)?;
+    print_warnings(res.headers());
+    Ok(res)
+}
+
+/// A response body read as it arrives, line by line (watch streams).
+pub struct Lines {
+    body: kube::client::Body,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+impl Lines {
+    /// The next complete line without its newline; `None` once the server closed the stream
+    /// (a last line without a newline is returned first).
+    pub async fn next(&mut self) -> Result<Option<Vec<u8>>, CmdError> {
+        loop {
+            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
+                let rest = self.buf.split_off(i + 1);
+                let mut line = std::mem::replace(&mut self.buf, rest);
+                line.pop();
+                return Ok(Some(line));
+            }
+            if self.done {
+                return Ok((!self.buf.is_empty()).then(|| std::mem::take(&mut self.buf)));
+            }
+            match self.body.frame().await {
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.buf.extend_from_slice(&data);
+                    }
+                }
+                Some(Err(e)) => return Err(CmdError::msg(e.to_string())),
+                None => self.done = true,
+            }
+        }
+    }
+}
+
+/// GET `path` and return its body as a stream of lines once the server answered 2xx.
+pub async fn stream(client: &kube::Client, path: &str, accept: &str) -> Result<Lines, CmdError> {
+    let res = open(client, http::Method::GET, path, accept, None, Vec::new()).await?;
+    let code = res.status().as_u16();
+    if !(200..300).contains(&code) {
+        let body = res
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| CmdError::msg(e.to_string()))?
+            .to_bytes();
+        return Err(CmdError::from_response(code, &body));
+    }
+    Ok(Lines {
+        body: res.into_body(),
+        buf: Vec::new(),
+        done: false,
+    })
 }
 
 /// How a failed connection reads in upstream kubectl.

@@ -20,11 +20,24 @@ use std::io::Write;
 /// The version this kubectl reports (it follows the API it speaks).
 pub const VERSION: &str = "v1.33.0+rs";
 
-/// What a command printed; written out once it returns.
+/// What a command printed; written out once it returns, or earlier by `flush` (commands
+/// that stream, such as `get --watch`).
 #[derive(Default)]
 pub struct Output {
     pub stdout: String,
     pub stderr: String,
+}
+
+impl Output {
+    /// Writes what was printed so far to the process's stdout and stderr.
+    pub fn flush(&mut self) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(std::mem::take(&mut self.stdout).as_bytes());
+        let _ = stdout.flush();
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(std::mem::take(&mut self.stderr).as_bytes());
+    }
 }
 
 /// Runs kubectl with the process's arguments and returns the exit code.

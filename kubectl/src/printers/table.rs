@@ -31,6 +31,11 @@ impl TablePrinter {
 
     /// Tab-separated lines for one Table; nothing when it has no rows.
     pub fn print(&mut self, table: &Value) -> String {
+        self.print_event(table, None)
+    }
+
+    /// As `print`, with an EVENT column first holding `event` (`get --output-watch-events`).
+    pub fn print_event(&mut self, table: &Value, event: Option<&str>) -> String {
         let mut out = String::new();
         let columns = table["columnDefinitions"].as_array().cloned().unwrap_or_default();
         let rows = table["rows"].as_array().cloned().unwrap_or_default();
@@ -46,6 +51,9 @@ impl TablePrinter {
         let name_column = columns.iter().position(|c| c["format"] == "name");
         if !self.opts.no_headers && !self.header_done {
             let mut headers = Vec::new();
+            if event.is_some() {
+                headers.push("EVENT".to_string());
+            }
             if self.opts.with_namespace {
                 headers.push("NAMESPACE".to_string());
             }
@@ -64,7 +72,8 @@ impl TablePrinter {
         self.header_done = true;
         for row in &rows {
             let meta = &row["object"]["metadata"];
-            let mut cells = Vec::new();
+            // Event types are padded to one width, so the column does not grow mid-stream.
+            let mut cells: Vec<String> = event.into_iter().map(|e| format!("{e:<8}")).collect();
             if self.opts.with_namespace {
                 cells.push(meta["namespace"].as_str().unwrap_or_default().to_string());
             }

@@ -1,6 +1,8 @@
 //! Column alignment as Go's text/tabwriter does it with kubectl's settings (minwidth 6,
 //! padding 3, pad with spaces): cells end with a tab, the last cell of a line is not aligned,
 //! and a column's width is set per block of consecutive lines that have that column.
+//! A writer that remembers widths (as kubectl's does for `get --watch`) never narrows a
+//! column below what an earlier flush printed, so streamed rows stay aligned.
 
 /// Collects tab-separated lines and aligns them on `flush`.
 #[derive(Default)]
@@ -9,6 +11,8 @@ pub struct TabWriter {
     partial: String,
     padding: usize,
     min_width: usize,
+    /// Widest cell width per column seen by earlier flushes, when remembering.
+    remembered: Option<Vec<usize>>,
 }
 
 impl TabWriter {
@@ -18,6 +22,14 @@ impl TabWriter {
             padding: 3,
             min_width: 6,
             ..Default::default()
+        }
+    }
+
+    /// kubectl's writer that keeps column widths across flushes.
+    pub fn remembering() -> TabWriter {
+        TabWriter {
+            remembered: Some(Vec::new()),
+            ..TabWriter::new()
         }
     }
 
@@ -84,7 +96,7 @@ impl TabWriter {
     /// Go's format(): column `stack.len()` is aligned within blocks of consecutive lines
     /// that have a tab-terminated cell in it.
     fn layout(
-        &self,
+        &mut self,
         lines: &[Vec<String>],
         start: usize,
         end: usize,
@@ -100,6 +112,13 @@ impl TabWriter {
                 while j < end && column + 1 < lines[j].len() {
                     width = width.max(lines[j][column].chars().count() + self.padding);
                     j += 1;
+                }
+                if let Some(seen) = self.remembered.as_mut() {
+                    if seen.len() <= column {
+                        seen.resize(column + 1, 0);
+                    }
+                    width = width.max(seen[column]);
+                    seen[column] = width;
                 }
                 stack.push(width);
                 self.layout(lines, i, j, stack, widths);
@@ -157,6 +176,15 @@ mod tests {
     #[test]
     fn narrow_columns_are_six_wide() {
         assert_eq!(align("p1\t0\t5s\n"), "p1    0     5s\n");
+    }
+
+    #[test]
+    fn remembered_widths_never_shrink() {
+        let mut w = TabWriter::remembering();
+        w.write("NAME\tDATA\tAGE\nlong-name-here\t1\t5s\n");
+        assert_eq!(w.flush(), "NAME             DATA   AGE\nlong-name-here   1      5s\n");
+        w.write("a\t2\t0s\n");
+        assert_eq!(w.flush(), "a                2      0s\n");
     }
 
     #[test]

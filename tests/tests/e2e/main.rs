@@ -13,6 +13,7 @@ mod kubectl_apply;
 mod kubectl_parity;
 mod kubectl_parity_describe;
 mod kubectl_parity_verbs;
+mod kubectl_watch;
 mod list_semantics;
 mod node_simulator;
 mod nodes;

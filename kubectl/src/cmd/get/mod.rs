@@ -1,7 +1,9 @@
 //! `kubectl get`: server-side Tables for human output (one table per resource type, a blank
 //! line between them, kind-prefixed names when several types are printed), plain objects
 //! for `-o json|yaml|name|jsonpath|custom-columns`, paging with `--chunk-size`, selectors,
-//! `-A`, `--sort-by` and `--raw`.
+//! `-A`, `--sort-by` and `--raw`; `watch` streams changes (`-w`, `--watch-only`).
+
+mod watch;
 
 use super::Session;
 use crate::Output;
@@ -100,11 +102,11 @@ pub async fn run(g: &GlobalArgs, a: GetArgs, out: &mut Output) -> Result<i32, Cm
     };
     let ns = s.conn.namespace.clone();
     let list_ns = if all_ns { None } else { Some(ns.as_str()) };
-    let watch = a.watch == Some(true) || a.watch_only == Some(true);
-    if watch {
-        return Err(CmdError::msg(
-            "--watch and --watch-only are not supported by this kubectl yet",
-        ));
+    if a.watch == Some(true) || a.watch_only == Some(true) {
+        return match targets.as_slice() {
+            [t] => watch::run(g, &s, t, &format, &a, all_ns, out).await,
+            _ => Err(CmdError::msg("you may only specify a single resource type")),
+        };
     }
     let ignore_nf = a.ignore_not_found == Some(true);
     let mut errors: Vec<CmdError> = Vec::new();
@@ -189,11 +191,7 @@ pub async fn run(g: &GlobalArgs, a: GetArgs, out: &mut Output) -> Result<i32, Cm
                 }
             }
             if a.show_managed_fields != Some(true) {
-                for o in objects.iter_mut() {
-                    if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
-                        m.remove("managedFields");
-                    }
-                }
+                objects.iter_mut().for_each(strip_managed_fields);
             }
             if let Some(sort) = &a.sort_by {
                 sort_objects(&mut objects, sort)?;
@@ -245,6 +243,13 @@ fn emit(out: &mut Output, text: &str, pending_separator: &mut bool, written: &mu
     }
     out.stdout.push_str(text);
     *written = true;
+}
+
+/// Drops `metadata.managedFields`, which kubectl hides unless `--show-managed-fields`.
+fn strip_managed_fields(obj: &mut Value) {
+    if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("managedFields");
+    }
 }
 
 /// The items of a List with kind and apiVersion filled in from the list.

@@ -1,7 +1,8 @@
 //! Output printers, one module each: server-side tables (`table`), JSON, YAML, names,
-//! JSONPath templates and custom columns, all aligned by kubectl's `tabwriter`.
+//! JSONPath and Go templates and custom columns, all aligned by kubectl's `tabwriter`.
 
 pub mod custom_columns;
+pub mod gotemplate;
 pub mod json;
 pub mod jsonpath;
 pub mod table;

@@ -12,9 +12,10 @@ use crate::discovery::Resource;
 use crate::error::CmdError;
 use crate::http::{self, ACCEPT_JSON, ACCEPT_TABLE};
 use crate::printers::custom_columns;
+use crate::printers::gotemplate::GoTemplate;
 use crate::printers::jsonpath::JsonPath;
 use crate::printers::table::{TableOptions, TablePrinter};
-use crate::printers::{json, name_of, tabwriter::TabWriter, yaml};
+use crate::printers::{go_sprint, json, name_of, tabwriter::TabWriter, yaml};
 use crate::resources::{self, Target};
 use serde_json::{Value, json};
 
@@ -22,12 +23,23 @@ const ALLOWED: &str = "custom-columns,custom-columns-file,go-template,go-templat
 
 /// How objects are printed.
 enum Format {
-    Human { wide: bool },
+    Human {
+        wide: bool,
+    },
     Json,
     Yaml,
     Name,
     JsonPath(JsonPath),
     Columns(Vec<custom_columns::Column>),
+    /// A Go template and its source (shown when it fails).
+    Template(GoTemplate, String),
+}
+
+impl Format {
+    /// JSON and YAML hide managedFields; templates and the rest see whole objects.
+    fn hides_managed_fields(&self) -> bool {
+        matches!(self, Format::Json | Format::Yaml)
+    }
 }
 
 fn parse_format(o: Option<&str>) -> Result<Format, CmdError> {
@@ -37,6 +49,11 @@ fn parse_format(o: Option<&str>) -> Result<Format, CmdError> {
     };
     let jp = |t: &str| JsonPath::parse(t).map_err(|e| CmdError::msg(format!("error parsing jsonpath {t}, {e}")));
     let cols = |t: &str| custom_columns::parse(t).map_err(|e| CmdError::msg(e.to_string()));
+    let gt = |t: &str| {
+        GoTemplate::parse(t)
+            .map(|p| Format::Template(p, t.to_string()))
+            .map_err(|e| CmdError::msg(format!("error parsing template {t}, {e}")))
+    };
     Ok(match o {
         "" => Format::Human { wide: false },
         "wide" => Format::Human { wide: true },
@@ -57,6 +74,15 @@ fn parse_format(o: Option<&str>) -> Result<Format, CmdError> {
                 let paths: Vec<&str> = lines.next().unwrap_or_default().split_whitespace().collect();
                 let spec: Vec<String> = headers.iter().zip(paths).map(|(h, p)| format!("{h}:{p}")).collect();
                 Format::Columns(cols(&spec.join(","))?)
+            } else if let Some(t) = o.strip_prefix("go-template=").or_else(|| o.strip_prefix("template=")) {
+                gt(t)?
+            } else if let Some(f) = o
+                .strip_prefix("go-template-file=")
+                .or_else(|| o.strip_prefix("templatefile="))
+            {
+                gt(&read(f)?)?
+            } else if matches!(o, "go-template" | "template" | "go-template-file" | "templatefile") {
+                return Err(CmdError::msg("template format specified but no template given"));
             } else if o == "jsonpath" || o == "custom-columns" {
                 return Err(CmdError::msg(format!(
                     "{o} template format specified but no template given"
@@ -190,7 +216,7 @@ pub async fn run(g: &GlobalArgs, a: GetArgs, out: &mut Output) -> Result<i32, Cm
                     }
                 }
             }
-            if a.show_managed_fields != Some(true) {
+            if a.show_managed_fields != Some(true) && format.hides_managed_fields() {
                 objects.iter_mut().for_each(strip_managed_fields);
             }
             if let Some(sort) = &a.sort_by {
@@ -207,6 +233,7 @@ pub async fn run(g: &GlobalArgs, a: GetArgs, out: &mut Output) -> Result<i32, Cm
                 Format::Json if print_doc => out.stdout.push_str(&json::to_json(&doc)),
                 Format::Yaml if print_doc => out.stdout.push_str(&yaml::to_yaml(&doc)),
                 Format::JsonPath(p) if print_doc => out.stdout.push_str(&p.execute(&doc)),
+                Format::Template(t, src) if print_doc => run_template(t, src, &doc, out)?,
                 Format::Name => {
                     for o in &objects {
                         out.stdout.push_str(&object_name(o));
@@ -243,6 +270,24 @@ fn emit(out: &mut Output, text: &str, pending_separator: &mut bool, written: &mu
     }
     out.stdout.push_str(text);
     *written = true;
+}
+
+/// Runs a Go template over `doc`; on failure prints upstream's debugging dump on stderr.
+fn run_template(t: &GoTemplate, src: &str, doc: &Value, out: &mut Output) -> Result<(), CmdError> {
+    match t.execute(doc) {
+        Ok(text) => {
+            out.stdout.push_str(&text);
+            Ok(())
+        }
+        Err(e) => {
+            out.stderr.push_str(&format!(
+                "Error executing template: {e}. Printing more information for debugging the template:\n\ttemplate was:\n\t\t{src}\n\traw data was:\n\t\t{}\n\tobject given to template engine was:\n\t\t{}\n\n",
+                json::to_compact(doc),
+                go_sprint(doc)
+            ));
+            Err(CmdError::msg(format!("error executing template \"{src}\": {e}")))
+        }
+    }
 }
 
 /// Drops `metadata.managedFields`, which kubectl hides unless `--show-managed-fields`.

@@ -50,7 +50,7 @@ impl EventPrinter<'_> {
         }
         if self.with_events {
             obj = json!({"type": kind, "object": obj});
-        } else if !self.show_managed_fields {
+        } else if !self.show_managed_fields && self.format.hides_managed_fields() {
             strip_managed_fields(&mut obj);
         }
         match self.format {
@@ -66,6 +66,11 @@ impl EventPrinter<'_> {
                 out.stdout.push('\n');
             }
             Format::JsonPath(p) => out.stdout.push_str(&p.execute(&obj)),
+            Format::Template(t, src) => {
+                if let Err(e) = super::run_template(t, src, &obj, out) {
+                    out.stderr.push_str(&format!("{e}\n"));
+                }
+            }
             Format::Columns(cols) => {
                 let text = crate::printers::custom_columns::print(cols, &[obj], self.custom_header_done);
                 self.custom_header_done = true;

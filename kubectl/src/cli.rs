@@ -419,6 +419,93 @@ pub fn command_path(argv: &[String]) -> String {
     path.join(" ")
 }
 
+/// The top-level commands in the order upstream registers them (its help groups, then the
+/// rest); "Did you mean this?" lists suggestions in this order.
+const COMMAND_ORDER: &[&str] = &[
+    "create",
+    "expose",
+    "run",
+    "set",
+    "explain",
+    "get",
+    "edit",
+    "delete",
+    "rollout",
+    "scale",
+    "autoscale",
+    "certificate",
+    "cluster-info",
+    "top",
+    "cordon",
+    "uncordon",
+    "drain",
+    "taint",
+    "describe",
+    "logs",
+    "attach",
+    "exec",
+    "port-forward",
+    "proxy",
+    "cp",
+    "auth",
+    "debug",
+    "events",
+    "diff",
+    "apply",
+    "patch",
+    "replace",
+    "wait",
+    "kustomize",
+    "label",
+    "annotate",
+    "completion",
+    "alpha",
+    "config",
+    "plugin",
+    "version",
+    "api-versions",
+    "api-resources",
+    "options",
+];
+
+/// cobra's error for an unknown top-level command, with its "Did you mean this?" list: the
+/// commands within two edits of the word, or starting with it.
+fn unknown_command(word: &str) -> String {
+    use clap::CommandFactory;
+    let typed = word.to_lowercase();
+    let mut names: Vec<String> = Cli::command()
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| c.get_name().to_string())
+        .filter(|name| levenshtein(&typed, name) <= 2 || name.starts_with(&typed))
+        .collect();
+    names.sort_by_key(|n| COMMAND_ORDER.iter().position(|o| o == n).unwrap_or(usize::MAX));
+    let mut msg = format!("error: unknown command \"{word}\" for \"kubectl\"");
+    if !names.is_empty() {
+        msg.push_str("\n\nDid you mean this?");
+        for n in names {
+            msg.push_str(&format!("\n\t{n}"));
+        }
+    }
+    msg
+}
+
+/// Edit distance between two words (insertions, deletions and substitutions).
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(cur) };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 /// Turns a clap error into cobra's message; `None` for help/version output (printed as is).
 pub fn usage_error(err: &clap::Error, argv: &[String]) -> Option<String> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
@@ -452,7 +539,7 @@ pub fn usage_error(err: &clap::Error, argv: &[String]) -> Option<String> {
                     .find(|x| !x.starts_with('-'))
                     .cloned()
                     .unwrap_or_default();
-                return Some(format!("error: unknown command \"{word}\" for \"kubectl\""));
+                return Some(unknown_command(&word));
             }
             Some(format!("error: unknown flag: {flag}\n{see}"))
         }
@@ -462,7 +549,12 @@ pub fn usage_error(err: &clap::Error, argv: &[String]) -> Option<String> {
                 _ => String::new(),
             };
             if path == "kubectl" {
-                Some(format!("error: unknown command \"{word}\" for \"kubectl\""))
+                Some(unknown_command(&word))
+            } else if path == "kubectl create" {
+                // `create` runs itself (with -f) when no generator matches.
+                Some(format!(
+                    "error: Unexpected args: [{word}]\nSee '{path} -h' for help and examples"
+                ))
             } else {
                 Some(format!(
                     "error: unknown command \"{word}\"\nSee '{path} -h' for help and examples"

@@ -225,6 +225,11 @@ fn rows() -> Vec<Row> {
         "get pods -n",
         "get pods -A=maybe",
         "get pods -o bogus",
+        "gte pods",
+        "rollut status deploy/web",
+        "lable pods x a=b",
+        "xyzzy",
+        "create foo",
         // discovery
         "api-resources",
         "api-resources -o wide",

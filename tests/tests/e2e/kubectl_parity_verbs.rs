@@ -33,12 +33,36 @@ spec:
 apiVersion: v1
 kind: Node
 metadata: {name: n1}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: roll}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ds, namespace: roll}
+spec:
+  selector: {matchLabels: {app: ds}}
+  template:
+    metadata: {labels: {app: ds}}
+    spec: {nodeSelector: {none: none}, containers: [{name: c, image: nginx:1.27}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: st, namespace: roll}
+spec:
+  replicas: 0
+  serviceName: st
+  selector: {matchLabels: {app: st}}
+  template:
+    metadata: {labels: {app: st}}
+    spec: {containers: [{name: c, image: nginx:1.27}]}
 ";
 
 #[test]
 fn kubectl_parity_verbs() {
     let server = ApiServer::start_rbac();
-    let _kcm = server.controllers("deployment,replicaset", &[]);
+    let _kcm = server.controllers("deployment,replicaset,daemonset,statefulset", &[]);
     let state = server.file("state.yaml", STATE);
     server.ok(&["apply", "-f", &state]);
     // A second revision, and a settled status, for the rollout rows.
@@ -54,11 +78,35 @@ fn kubectl_parity_verbs() {
             == 2
             && server.jsonpath(&["deploy", "web", "-n", "demo"], "{.status.updatedReplicas}") == "1"
     });
+    // Two ControllerRevisions each for the DaemonSet and the StatefulSet, statuses observed.
+    server.ok(&["set", "image", "ds/ds", "sts/st", "c=nginx:1.28", "-n", "roll"]);
+    server.eventually("daemon set and stateful set revisions", 30, || {
+        let settled = |what: &str| {
+            server.jsonpath(&[what, "-n", "roll"], "{.items[0].status.observedGeneration}")
+                == server.jsonpath(&[what, "-n", "roll"], "{.items[0].metadata.generation}")
+        };
+        server
+            .jsonpath(&["controllerrevisions", "-n", "roll"], "{.items[*].revision}")
+            .split(' ')
+            .count()
+            == 4
+            && settled("ds")
+            && settled("sts")
+    });
     let mut rows: Vec<_> = [
         "rollout history deploy/web -n demo",
         "rollout history deploy -n demo",
         "rollout history deploy",
         "rollout status deploy/web -n demo --watch=false",
+        "rollout history deploy/web -n demo --revision=1",
+        "rollout history deploy/web -n demo --revision=5",
+        "rollout history ds/ds -n roll",
+        "rollout history ds -n roll --revision=2",
+        "rollout history sts/st -n roll --revision=1",
+        "rollout status ds/ds -n roll",
+        "rollout status sts/st -n roll",
+        "rollout history cm/cfg -n demo",
+        "rollout status cm/cfg -n demo",
         "rollout undo deploy/web -n demo --to-revision=9",
         "rollout undo deploy/web -n demo --dry-run=server",
         "rollout undo deploy/web -n demo --to-revision=1 --dry-run=server -o name",

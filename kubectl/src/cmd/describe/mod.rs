@@ -5,7 +5,7 @@
 mod config;
 mod generic;
 mod nodes;
-mod pods;
+pub mod pods;
 mod policy;
 mod rbac;
 mod services;
@@ -347,6 +347,12 @@ impl PrefixWriter {
     pub fn finish(mut self) -> String {
         self.flush();
         self.done
+    }
+
+    /// Everything written, with the unflushed part left unaligned (upstream prints some
+    /// templates through a plain prefix writer, tabs and all).
+    pub fn unaligned(self) -> String {
+        self.done + &self.pending
     }
 }
 

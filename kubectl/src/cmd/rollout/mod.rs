@@ -1,6 +1,8 @@
-//! `kubectl rollout pause|resume|restart|history|undo|status` for Deployments (DaemonSets and
-//! StatefulSets for restart and status): upstream's messages, revisions read from the
-//! Deployment's ReplicaSets (`deployment.kubernetes.io/revision`).
+//! `kubectl rollout pause|resume|restart|history|undo|status`: Deployments for all of them,
+//! DaemonSets and StatefulSets for restart, history and status, with upstream's messages.
+
+mod history;
+mod status;
 
 use super::Session;
 use super::targets::{self, object_path};
@@ -10,13 +12,11 @@ use crate::cli::GlobalArgs;
 use crate::discovery::Resource;
 use crate::error::CmdError;
 use crate::http::{self, ACCEPT_JSON};
-use crate::printers::tabwriter::align_with;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 const REVISION: &str = "deployment.kubernetes.io/revision";
-const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
 
 #[derive(Args, Debug)]
 pub struct RolloutArgs {
@@ -42,7 +42,13 @@ pub enum RolloutCommand {
     /// Restart a resource
     Restart(RolloutTarget),
     /// View rollout history
-    History(RolloutTarget),
+    History {
+        #[command(flatten)]
+        t: RolloutTarget,
+        /// See the details, including podTemplate of the revision specified
+        #[arg(long, default_value_t = 0)]
+        revision: i64,
+    },
     /// Undo a previous rollout
     Undo {
         #[command(flatten)]
@@ -70,35 +76,6 @@ fn quoted(r: &Resource, obj: &Value) -> String {
     )
 }
 
-/// The Deployment's ReplicaSets with their revisions, oldest first.
-async fn revisions(s: &Session, deploy: &Value) -> Result<Vec<(i64, Value)>, CmdError> {
-    let ns = deploy["metadata"]["namespace"].as_str().unwrap_or_default();
-    let uid = deploy["metadata"]["uid"].as_str().unwrap_or_default();
-    let reply = http::get(
-        s.client(),
-        &format!("/apis/apps/v1/namespaces/{ns}/replicasets"),
-        ACCEPT_JSON,
-    )
-    .await?;
-    let list: Value = serde_json::from_slice(&reply.body).map_err(|e| CmdError::msg(e.to_string()))?;
-    let mut out: Vec<(i64, Value)> = list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|rs| {
-            rs["metadata"]["ownerReferences"]
-                .as_array()
-                .is_some_and(|o| o.iter().any(|r| r["uid"] == uid && r["controller"] == true))
-        })
-        .filter_map(|rs| {
-            let rev = rs["metadata"]["annotations"][REVISION].as_str()?.parse().ok()?;
-            Some((rev, rs.clone()))
-        })
-        .collect();
-    out.sort_by_key(|(rev, _)| *rev);
-    Ok(out)
-}
-
 fn require_deployment(r: &Resource, obj: &Value, what: &str) -> Result<(), CmdError> {
     if r.group == "apps" && r.name == "deployments" {
         return Ok(());
@@ -111,7 +88,7 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
         RolloutCommand::Pause(t) => ("pause", t),
         RolloutCommand::Resume(t) => ("resume", t),
         RolloutCommand::Restart(t) => ("restart", t),
-        RolloutCommand::History(t) => ("history", t),
+        RolloutCommand::History { t, .. } => ("history", t),
         RolloutCommand::Undo { t, .. } => ("undo", t),
         RolloutCommand::Status { t, .. } => ("status", t),
     };
@@ -122,7 +99,7 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
     }
     let mut s = Session::open(g, &format!("kubectl rollout {sub}")).await?;
     // `rollout history TYPE` covers every object of the type.
-    let all = matches!(a.command, RolloutCommand::History(_));
+    let all = matches!(a.command, RolloutCommand::History { .. });
     let selected = targets::select(&mut s, &t.args, t.selector.as_deref(), all).await?;
     for (r, obj) in &selected.objects {
         match &a.command {
@@ -171,18 +148,10 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
                 let written = write::patch(&s, r, obj, None, write::STRATEGIC, &body, dry_run).await?;
                 write::report(out, &written, "restarted", dry_run, t.w.output.as_deref());
             }
-            RolloutCommand::History(_) => {
-                require_deployment(r, obj, "history")?;
-                let mut text = String::from("REVISION\tCHANGE-CAUSE\n");
-                for (rev, rs) in revisions(&s, obj).await? {
-                    let cause = rs["metadata"]["annotations"][CHANGE_CAUSE].as_str().unwrap_or("<none>");
-                    text.push_str(&format!("{rev}\t{cause}\n"));
-                }
-                out.stdout.push_str(&format!(
-                    "{} \n{}\n",
-                    super::get::object_name(obj),
-                    align_with(&text, 0, 2)
-                ));
+            RolloutCommand::History { revision, .. } => {
+                let revisions = history::revisions(&s, r, obj).await?;
+                let name = super::get::object_name(obj);
+                out.stdout.push_str(&history::view(&name, &revisions, *revision)?);
             }
             RolloutCommand::Undo { to_revision, .. } => {
                 require_deployment(r, obj, "undo")?;
@@ -191,7 +160,11 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
                         "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again",
                     ));
                 }
-                let history = revisions(&s, obj).await?;
+                let history: Vec<(i64, Value)> = history::revisions(&s, r, obj)
+                    .await?
+                    .into_iter()
+                    .map(|h| (h.number, h.holder))
+                    .collect();
                 let current = obj["metadata"]["annotations"][REVISION]
                     .as_str()
                     .and_then(|v| v.parse::<i64>().ok());
@@ -234,7 +207,12 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
                 write::report(out, &written, "rolled back", dry_run, t.w.output.as_deref());
             }
             RolloutCommand::Status { watch, timeout, .. } => {
-                require_deployment(r, obj, "status")?;
+                if !(r.group == "apps" && matches!(r.name.as_str(), "deployments" | "daemonsets" | "statefulsets")) {
+                    return Err(CmdError::msg(format!(
+                        "no status viewer has been implemented for {}",
+                        obj["kind"].as_str().unwrap_or_default()
+                    )));
+                }
                 let limit = crate::kubeconfig::client::parse_timeout(timeout)
                     .map_err(|e| CmdError::msg(e.to_string()))?
                     .filter(|d| !d.is_zero());
@@ -242,9 +220,10 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
                 let mut last = String::new();
                 let mut current = obj.clone();
                 loop {
-                    let (msg, done) = status_message(&current)?;
+                    let (msg, done) = status::status(&s, r, &current).await?;
                     if msg != last {
                         out.stdout.push_str(&msg);
+                        out.flush();
                         last = msg;
                     }
                     if done || !watch {
@@ -261,80 +240,4 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
         }
     }
     targets::finish(out, selected.errors)
-}
-
-/// Upstream's DeploymentStatusViewer: the line to print and whether the rollout is done.
-fn status_message(d: &Value) -> Result<(String, bool), CmdError> {
-    let name = d["metadata"]["name"].as_str().unwrap_or_default();
-    let generation = d["metadata"]["generation"].as_i64().unwrap_or(0);
-    let st = &d["status"];
-    if generation > st["observedGeneration"].as_i64().unwrap_or(0) {
-        return Ok(("Waiting for deployment spec update to be observed...\n".into(), false));
-    }
-    let progressing = st["conditions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|c| c["type"] == "Progressing");
-    if progressing.is_some_and(|c| c["reason"] == "ProgressDeadlineExceeded") {
-        return Err(CmdError::msg(format!(
-            "deployment {name:?} exceeded its progress deadline"
-        )));
-    }
-    let want = d["spec"]["replicas"].as_i64().unwrap_or(1);
-    let n = |k: &str| st[k].as_i64().unwrap_or(0);
-    let (updated, replicas, available) = (n("updatedReplicas"), n("replicas"), n("availableReplicas"));
-    if updated < want {
-        return Ok((
-            format!(
-                "Waiting for deployment {name:?} rollout to finish: {updated} out of {want} new replicas have been updated...\n"
-            ),
-            false,
-        ));
-    }
-    if replicas > updated {
-        return Ok((
-            format!(
-                "Waiting for deployment {name:?} rollout to finish: {} old replicas are pending termination...\n",
-                replicas - updated
-            ),
-            false,
-        ));
-    }
-    if available < updated {
-        return Ok((
-            format!(
-                "Waiting for deployment {name:?} rollout to finish: {available} of {updated} updated replicas are available...\n"
-            ),
-            false,
-        ));
-    }
-    Ok((format!("deployment {name:?} successfully rolled out\n"), true))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_lines() {
-        let d = |status: Value| json!({"metadata": {"name": "web", "generation": 2}, "spec": {"replicas": 3}, "status": status});
-        let msg = |v: Value| status_message(&v).unwrap();
-        assert_eq!(
-            msg(d(json!({"observedGeneration": 1}))).0,
-            "Waiting for deployment spec update to be observed...\n"
-        );
-        assert_eq!(
-            msg(d(json!({"observedGeneration": 2, "updatedReplicas": 1, "replicas": 3}))).0,
-            "Waiting for deployment \"web\" rollout to finish: 1 out of 3 new replicas have been updated...\n"
-        );
-        assert_eq!(
-            msg(d(json!({"observedGeneration": 2, "updatedReplicas": 3, "replicas": 4}))).0,
-            "Waiting for deployment \"web\" rollout to finish: 1 old replicas are pending termination...\n"
-        );
-        let done = msg(d(
-            json!({"observedGeneration": 2, "updatedReplicas": 3, "replicas": 3, "availableReplicas": 3}),
-        ));
-        assert_eq!(done, ("deployment \"web\" successfully rolled out\n".to_string(), true));
-    }
 }

@@ -18,7 +18,7 @@ pub struct InputObject {
 const EXTENSIONS: &[&str] = &["json", "yaml", "yml"];
 
 /// Reads every `-f` argument in order.
-pub fn read_all(files: &[String], recursive: bool) -> Result<Vec<InputObject>, CmdError> {
+pub async fn read_all(files: &[String], recursive: bool) -> Result<Vec<InputObject>, CmdError> {
     let mut out = Vec::new();
     for f in files {
         if f == "-" {
@@ -29,9 +29,8 @@ pub fn read_all(files: &[String], recursive: bool) -> Result<Vec<InputObject>, C
             continue;
         }
         if f.starts_with("http://") || f.starts_with("https://") {
-            return Err(CmdError::msg(format!(
-                "reading {f}: URLs are not supported by this kubectl yet"
-            )));
+            out.extend(parse_source(f, &crate::fetch::get(f).await?)?);
+            continue;
         }
         let path = Path::new(f);
         if !path.exists() {
@@ -235,7 +234,7 @@ mod tests {
         .unwrap();
         let d = dir.path().display().to_string();
         let names = |r| -> Vec<String> {
-            read_all(std::slice::from_ref(&d), r)
+            futures::executor::block_on(read_all(std::slice::from_ref(&d), r))
                 .unwrap()
                 .iter()
                 .map(|o| o.object["metadata"]["name"].as_str().unwrap().to_string())
@@ -243,7 +242,7 @@ mod tests {
         };
         assert_eq!(names(false), vec!["a", "b"]);
         assert_eq!(names(true), vec!["a", "b", "d"]);
-        let missing = read_all(&["nope.yaml".to_string()], false).unwrap_err();
+        let missing = futures::executor::block_on(read_all(&["nope.yaml".to_string()], false)).unwrap_err();
         assert_eq!(missing.to_string(), "error: the path \"nope.yaml\" does not exist");
     }
 }

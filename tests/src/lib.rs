@@ -75,6 +75,42 @@ impl Drop for Etcd {
     }
 }
 
+/// Serves the files of `dir` over plain HTTP/1.1 on a free loopback port (for `-f URL`
+/// tests): 200 with the file, 404 otherwise, and `/moved/<file>` redirects to `/<file>`.
+pub fn serve_files(dir: PathBuf) -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&conn);
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            // Skip the headers.
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = request.split(' ').nth(1).unwrap_or("/").trim_start_matches('/');
+            let reply = if let Some(rest) = path.strip_prefix("moved/") {
+                format!("HTTP/1.1 302 Found\r\nLocation: /{rest}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            } else {
+                match std::fs::read_to_string(dir.join(path)) {
+                    Ok(body) if !path.is_empty() => format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    ),
+                    _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string(),
+                }
+            };
+            let _ = (&conn).write_all(reply.as_bytes());
+        }
+    });
+    port
+}
+
 pub fn wait_for_port(port: u16, limit: Duration) {
     let start = Instant::now();
     while start.elapsed() < limit {

@@ -131,7 +131,7 @@ pub async fn run(g: &GlobalArgs, a: ApplyArgs, out: &mut Output) -> Result<i32, 
     if a.force_conflicts == Some(true) && !server_side {
         return Err(CmdError::msg("--force-conflicts only works with --server-side"));
     }
-    let objects = inputs::read_all(&a.filename, a.recursive == Some(true))?;
+    let objects = inputs::read_all(&a.filename, a.recursive == Some(true)).await?;
     let mut s = Session::open(g, "kubectl apply").await?;
     let mut mapped = objects::map_objects(&mut s, objects).await?;
     if let Some(sel) = &a.selector {

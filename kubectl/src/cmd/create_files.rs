@@ -56,7 +56,7 @@ pub async fn create(g: &GlobalArgs, a: FileArgs, out: &mut Output) -> Result<i32
     let printer = Printer::parse(a.output.as_deref())?;
     let validation = field_validation(a.validate.as_deref())?;
     let manager = a.field_manager.clone().unwrap_or_else(|| "kubectl-create".into());
-    let objects = inputs::read_all(&a.filename, a.recursive == Some(true))?;
+    let objects = inputs::read_all(&a.filename, a.recursive == Some(true)).await?;
     let mut s = Session::open(g, "kubectl create").await?;
     let mapped = objects::map_objects(&mut s, objects).await?;
     if mapped.is_empty() {
@@ -110,7 +110,7 @@ pub async fn replace(g: &GlobalArgs, a: ReplaceArgs, out: &mut Output) -> Result
     let printer = Printer::parse(f.output.as_deref())?;
     let validation = field_validation(f.validate.as_deref())?;
     let manager = f.field_manager.clone().unwrap_or_else(|| "kubectl-replace".into());
-    let objects = inputs::read_all(&f.filename, f.recursive == Some(true))?;
+    let objects = inputs::read_all(&f.filename, f.recursive == Some(true)).await?;
     let mut s = Session::open(g, "kubectl replace").await?;
     let mapped = objects::map_objects(&mut s, objects).await?;
     let mut errors = Vec::new();

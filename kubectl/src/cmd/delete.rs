@@ -123,7 +123,7 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs, out: &mut Output) -> Result<i32,
     let mut victims: Vec<Victim> = Vec::new();
     let mut errors: Vec<CmdError> = Vec::new();
     if !a.filename.is_empty() {
-        let objects = inputs::read_all(&a.filename, a.recursive == Some(true))?;
+        let objects = inputs::read_all(&a.filename, a.recursive == Some(true)).await?;
         for m in objects::map_objects(&mut s, objects).await? {
             if let Some(sel) = &a.selector
                 && !super::apply::matches_selector(&m.object["metadata"]["labels"], sel)

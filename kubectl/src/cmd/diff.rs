@@ -64,7 +64,7 @@ pub async fn run(g: &GlobalArgs, a: DiffArgs, out: &mut Output) -> Result<i32, C
             "error: must specify one of -f and -k\n\nSee 'kubectl diff -h' for help and examples".into(),
         ));
     }
-    let objects = inputs::read_all(&a.filename, a.recursive == Some(true))?;
+    let objects = inputs::read_all(&a.filename, a.recursive == Some(true)).await?;
     let mut s = Session::open(g, "kubectl diff").await?;
     let mapped = objects::map_objects(&mut s, objects).await?;
     let live_dir = temp_dir("LIVE")?;

@@ -468,6 +468,17 @@ fn kubectl_apply_parity() {
         r
     })
     .collect();
+    // `-f URL`: the files above, served over HTTP.
+    let port = e2e::serve_files(s.dir.path().to_path_buf());
+    for l in [
+        "apply -f http://127.0.0.1:{port}/cms.yaml -n ap-@@ --dry-run=client",
+        "create -f http://127.0.0.1:{port}/moved/existing.yaml -n ap-@@ --dry-run=client -o yaml",
+        "apply -f http://127.0.0.1:{port}/nope.yaml -n ap-@@",
+        "apply -f http://127.0.0.1:{port}/bad.yaml -n ap-@@",
+        "apply -f http://127.0.0.1:1/cms.yaml",
+    ] {
+        rows.push(side_row(&l.replace("{port}", &port.to_string())));
+    }
     let mut diff_row = side_row("diff -f web2.yaml -n ap-@@");
     diff_row.mask = Mask::Diff;
     rows.push(diff_row);

@@ -68,13 +68,25 @@ pub fn canonical(value: &Value) -> Value {
     }
 }
 
-/// The patch a revision stores for `template` (upstream's getPatch).
+/// The patch a revision stores for `template` (upstream's getPatch). Go encodes the typed
+/// template's zero creation time as `"creationTimestamp":null`, and clients (kubectl's
+/// rollback) compare these bytes with their own encoding, so the null is kept here; hashes
+/// and revision comparisons use the canonical form, which drops it.
 pub fn template_patch(template: &PodTemplateSpec) -> Value {
     let mut t = serde_json::to_value(template).unwrap_or_else(|_| json!({}));
     if let Some(m) = t.as_object_mut() {
         m.insert("$patch".into(), json!("replace"));
     }
-    canonical(&json!({"spec": {"template": t}}))
+    let mut patch = canonical(&json!({"spec": {"template": t}}));
+    if let Some(template) = patch.pointer_mut("/spec/template").and_then(Value::as_object_mut) {
+        let meta = template.entry("metadata").or_insert_with(|| json!({}));
+        if let Some(meta) = meta.as_object_mut() {
+            meta.insert("creationTimestamp".into(), Value::Null);
+            meta.sort_keys();
+        }
+        template.sort_keys();
+    }
+    patch
 }
 
 /// The pod template a revision restores (upstream's ApplyRevision: the patch replaces the
@@ -275,7 +287,7 @@ mod tests {
         let patch = template_patch(&t);
         let text = serde_json::to_string(&patch).unwrap();
         assert!(
-            text.starts_with(r#"{"spec":{"template":{"$patch":"replace","metadata""#),
+            text.starts_with(r#"{"spec":{"template":{"$patch":"replace","metadata":{"creationTimestamp":null,"#),
             "{text}"
         );
         let r = ControllerRevision {

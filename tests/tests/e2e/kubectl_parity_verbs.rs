@@ -1,7 +1,7 @@
 //! Parity of our kubectl's imperative verbs with upstream kubectl 1.33: `create <kind>`
 //! (every generator, as client dry runs printed as YAML, and real creates), `label`,
 //! `annotate`, `scale`, `patch`, `cordon`, `uncordon`, `taint`, `auth`, `rollout`, `wait`,
-//! `set image`, `run`, `expose` and `autoscale`, each
+//! `set image`, `run`, `expose` and `autoscale` (rollout also for DaemonSets and StatefulSets), each
 //! row starting from the same server state for both binaries.
 
 use super::kubectl_parity::{check_rows, row, row_after};
@@ -107,6 +107,11 @@ fn kubectl_parity_verbs() {
         "rollout status sts/st -n roll",
         "rollout history cm/cfg -n demo",
         "rollout status cm/cfg -n demo",
+        "rollout undo ds/ds -n roll --to-revision=2 --dry-run=server",
+        "rollout undo sts/st -n roll --dry-run=client",
+        "rollout undo sts/st -n roll --to-revision=1 --dry-run=server -o name",
+        "rollout undo ds/ds -n roll --to-revision=9",
+        "rollout undo cm/cfg -n demo",
         "rollout undo deploy/web -n demo --to-revision=9",
         "rollout undo deploy/web -n demo --dry-run=server",
         "rollout undo deploy/web -n demo --to-revision=1 --dry-run=server -o name",
@@ -312,6 +317,32 @@ fn kubectl_parity_verbs() {
         rows.push(row_after(setup, line));
     }
     check_rows(&server, "imperative verbs", &rows);
+    // A real rollback with ours: the DaemonSet gets its previous template back, which the
+    // controller then renumbers as the newest revision; undoing to it again is skipped.
+    let ours = |args: &[&str]| {
+        let out = std::process::Command::new(e2e::binary("kubectl"))
+            .args(args)
+            .env("KUBECONFIG", &server.kubeconfig)
+            .env("HOME", server.dir.path())
+            .output()
+            .expect("kubectl runs");
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    };
+    assert_eq!(
+        ours(&["rollout", "undo", "ds/ds", "-n", "roll"]),
+        "daemonset.apps/ds rolled back\n"
+    );
+    let image = "{.spec.template.spec.containers[0].image}";
+    assert_eq!(server.jsonpath(&["ds", "ds", "-n", "roll"], image), "nginx:1.27");
+    server.eventually("the old template renumbered as revision 3", 30, || {
+        server
+            .jsonpath(&["controllerrevisions", "-n", "roll"], "{.items[*].revision}")
+            .contains('3')
+    });
+    assert_eq!(
+        ours(&["rollout", "undo", "ds/ds", "-n", "roll", "--to-revision=3"]),
+        "daemonset.apps/ds skipped rollback (current template already matches revision 3)\n"
+    );
 }
 
 /// `drain` on a simulated node: the unmanaged pod needs `--force`; then it is evicted and the

@@ -21,7 +21,10 @@ use std::sync::Arc;
 pub fn matches(ds: &DaemonSet, revision: &ControllerRevision) -> bool {
     let template = ds.spec.as_ref().map(|s| s.template.clone()).unwrap_or_default();
     let ours = history::template_patch(&template);
-    revision.data.as_ref().is_some_and(|d| history::canonical(&d.0) == ours)
+    revision
+        .data
+        .as_ref()
+        .is_some_and(|d| history::canonical(&d.0) == history::canonical(&ours))
 }
 
 fn hash_of(r: &ControllerRevision) -> Option<&String> {

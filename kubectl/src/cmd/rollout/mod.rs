@@ -1,8 +1,10 @@
 //! `kubectl rollout pause|resume|restart|history|undo|status`: Deployments for all of them,
-//! DaemonSets and StatefulSets for restart, history and status, with upstream's messages.
+//! DaemonSets and StatefulSets for restart, history, undo and status, with upstream's
+//! messages.
 
 mod history;
 mod status;
+mod undo;
 
 use super::Session;
 use super::targets::{self, object_path};
@@ -152,6 +154,17 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
                 let revisions = history::revisions(&s, r, obj).await?;
                 let name = super::get::object_name(obj);
                 out.stdout.push_str(&history::view(&name, &revisions, *revision)?);
+            }
+            RolloutCommand::Undo { to_revision, .. } if r.name != "deployments" || r.group != "apps" => {
+                if !(r.group == "apps" && matches!(r.name.as_str(), "daemonsets" | "statefulsets")) {
+                    let kind = obj["kind"].as_str().unwrap_or_default();
+                    return Err(CmdError::msg(format!(
+                        "error retrieving rollbacker for \"{kind}\", no visitor method exists for {{{} {kind}}}",
+                        r.group
+                    )));
+                }
+                let output = t.w.output.as_deref();
+                undo::controller_revision(&s, r, obj, *to_revision, dry_run, output, out).await?;
             }
             RolloutCommand::Undo { to_revision, .. } => {
                 require_deployment(r, obj, "undo")?;

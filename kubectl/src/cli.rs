@@ -175,6 +175,12 @@ pub enum PluginCommand {
 #[derive(Args, Debug, Default, Clone)]
 pub struct GetArgs {
     pub args: Vec<String>,
+    /// Filename, directory, or URL to files identifying the resource to get from a server.
+    #[arg(short = 'f', long = "filename")]
+    pub filename: Vec<String>,
+    /// Process the directory used in -f, --filename recursively.
+    #[arg(short = 'R', long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub recursive: Option<bool>,
     /// Output format.
     #[arg(short = 'o', long)]
     pub output: Option<String>,

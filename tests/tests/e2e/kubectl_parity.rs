@@ -214,6 +214,12 @@ fn rows() -> Vec<Row> {
         "get pods -n shop -o go-template='{{.kind'",
         "get pods -n shop -o go-template='{{nosuch .kind}}'",
         "get pods -n shop -o go-template",
+        "get -f named.yaml",
+        "get -f named.yaml -o name",
+        "get -f named-missing.yaml",
+        "get -f named-missing.yaml -o yaml",
+        "get -f named.yaml pods",
+        "get -f named.yaml -w",
         // errors
         "get",
         "get foo",
@@ -488,6 +494,13 @@ fn kubectl_parity() {
         let label = format!("app=web,idx={i}");
         server.ok(&["run", &name, "-n", "shop", "--image=nginx:1.25", "-l", &label]);
     }
+    // Objects named by files, for `get -f`: two kinds, one missing.
+    let named = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n";
+    server.file("named.yaml", named);
+    server.file(
+        "named-missing.yaml",
+        &format!("{named}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: nope}}\n"),
+    );
     check_rows(&server, "get, config and discovery", &rows());
 }
 

@@ -5,12 +5,13 @@
 
 mod watch;
 
-use super::Session;
+use super::{Session, objects};
 use crate::Output;
 use crate::cli::{GetArgs, GlobalArgs};
 use crate::discovery::Resource;
 use crate::error::CmdError;
 use crate::http::{self, ACCEPT_JSON, ACCEPT_TABLE};
+use crate::inputs;
 use crate::printers::custom_columns;
 use crate::printers::gotemplate::GoTemplate;
 use crate::printers::jsonpath::JsonPath;
@@ -108,29 +109,41 @@ pub async fn run(g: &GlobalArgs, a: GetArgs, out: &mut Output) -> Result<i32, Cm
         return Ok(0);
     }
     let format = parse_format(a.output.as_deref())?;
-    if a.args.is_empty() {
+    if a.args.is_empty() && a.filename.is_empty() {
         return Err(CmdError::Raw(NO_TYPE.into()));
     }
-    let pairs = resources::split_args(&a.args)?;
-    let all_ns = a.all_namespaces == Some(true);
-    if all_ns && pairs.iter().any(|(_, n)| !n.is_empty()) && a.args.len() > 1 {
-        // Names with -A are looked up in the current namespace, as upstream does.
+    if !a.args.is_empty() && !a.filename.is_empty() {
+        return Err(CmdError::msg(
+            "when paths, URLs, or stdin is provided as input, you may not specify resource arguments as well",
+        ));
     }
+    let all_ns = a.all_namespaces == Some(true);
     let mut s = Session::open(g, "kubectl get").await?;
-    let targets = match resources::resolve_all(s.discovery(false).await?, &pairs) {
-        Ok(t) => t,
-        Err(_) => {
-            // Unknown type: rediscover once, as upstream invalidates its cache.
-            let d = s.discovery(true).await?;
-            resources::resolve_all(d, &pairs)
-                .map_err(|t| CmdError::msg(format!("the server doesn't have a resource type \"{t}\"")))?
-        }
-    };
     let ns = s.conn.namespace.clone();
+    let targets = if a.filename.is_empty() {
+        resolve_args(&mut s, &a.args, &ns).await?
+    } else {
+        // The objects the files name, each in its own namespace.
+        let objects = inputs::read_all(&a.filename, a.recursive == Some(true)).await?;
+        objects::map_objects(&mut s, objects)
+            .await?
+            .into_iter()
+            .map(|m| {
+                let target = Target {
+                    resource: m.resource,
+                    names: vec![m.name],
+                };
+                (target, m.namespace.unwrap_or_default())
+            })
+            .collect()
+    };
     let list_ns = if all_ns { None } else { Some(ns.as_str()) };
     if a.watch == Some(true) || a.watch_only == Some(true) {
         return match targets.as_slice() {
-            [t] => watch::run(g, &s, t, &format, &a, all_ns, out).await,
+            [(t, _)] => watch::run(g, &s, t, &format, &a, all_ns, out).await,
+            _ if !a.filename.is_empty() => Err(CmdError::msg(
+                "watch is only supported on individual resources and resource collections - more than 1 resource was found",
+            )),
             _ => Err(CmdError::msg("you may only specify a single resource type")),
         };
     }
@@ -139,8 +152,8 @@ pub async fn run(g: &GlobalArgs, a: GetArgs, out: &mut Output) -> Result<i32, Cm
     match &format {
         Format::Human { wide } => {
             let mut infos: Vec<(Resource, Value)> = Vec::new();
-            for t in &targets {
-                fetch(&s, t, list_ns, &ns, &a, true, &mut infos, &mut errors).await;
+            for (t, t_ns) in &targets {
+                fetch(&s, t, list_ns, t_ns, &a, true, &mut infos, &mut errors).await;
             }
             if let Some(sort) = &a.sort_by {
                 for (_, table) in infos.iter_mut() {
@@ -194,7 +207,7 @@ pub async fn run(g: &GlobalArgs, a: GetArgs, out: &mut Output) -> Result<i32, Cm
             emit(out, &text, &mut pending_separator, &mut written);
             errors.retain(|e| !(ignore_nf && e.is_not_found()));
             if !written && errors.is_empty() && !ignore_nf {
-                let namespaced = !all_ns && targets.iter().all(|t| t.resource.namespaced);
+                let namespaced = !all_ns && targets.iter().all(|(t, _)| t.resource.namespaced);
                 if namespaced {
                     out.stderr.push_str(&format!("No resources found in {ns} namespace.\n"));
                 } else {
@@ -204,10 +217,10 @@ pub async fn run(g: &GlobalArgs, a: GetArgs, out: &mut Output) -> Result<i32, Cm
         }
         _ => {
             let mut objects: Vec<Value> = Vec::new();
-            let single = targets.len() == 1 && targets[0].names.len() == 1;
-            for t in &targets {
+            let single = targets.len() == 1 && targets[0].0.names.len() == 1;
+            for (t, t_ns) in &targets {
                 let mut infos = Vec::new();
-                fetch(&s, t, list_ns, &ns, &a, false, &mut infos, &mut errors).await;
+                fetch(&s, t, list_ns, t_ns, &a, false, &mut infos, &mut errors).await;
                 for (_, obj) in infos {
                     if obj.get("items").is_some() && obj["kind"].as_str().is_some_and(|k| k.ends_with("List")) {
                         objects.extend(list_items(&obj));
@@ -223,12 +236,17 @@ pub async fn run(g: &GlobalArgs, a: GetArgs, out: &mut Output) -> Result<i32, Cm
                 sort_objects(&mut objects, sort)?;
             }
             errors.retain(|e| !(ignore_nf && e.is_not_found()));
+            if !a.filename.is_empty() && !errors.is_empty() {
+                // Objects from files are printed all or nothing.
+                objects.clear();
+            }
             let doc = if single && objects.len() == 1 {
                 objects[0].clone()
             } else {
                 json!({"apiVersion": "v1", "items": objects.clone(), "kind": "List", "metadata": {"resourceVersion": ""}})
             };
-            let print_doc = !(single && objects.is_empty() && !errors.is_empty());
+            let from_files = !a.filename.is_empty();
+            let print_doc = !((single || from_files) && objects.is_empty() && !errors.is_empty());
             match &format {
                 Format::Json if print_doc => out.stdout.push_str(&json::to_json(&doc)),
                 Format::Yaml if print_doc => out.stdout.push_str(&yaml::to_yaml(&doc)),
@@ -257,6 +275,21 @@ pub async fn run(g: &GlobalArgs, a: GetArgs, out: &mut Output) -> Result<i32, Cm
         out.stderr.push_str(&format!("{e}\n"));
     }
     Ok(1)
+}
+
+/// The targets the arguments name, with the namespace named objects are read from.
+async fn resolve_args(s: &mut Session, args: &[String], ns: &str) -> Result<Vec<(Target, String)>, CmdError> {
+    let pairs = resources::split_args(args)?;
+    let targets = match resources::resolve_all(s.discovery(false).await?, &pairs) {
+        Ok(t) => t,
+        Err(_) => {
+            // Unknown type: rediscover once, as upstream invalidates its cache.
+            let d = s.discovery(true).await?;
+            resources::resolve_all(d, &pairs)
+                .map_err(|t| CmdError::msg(format!("the server doesn't have a resource type \"{t}\"")))?
+        }
+    };
+    Ok(targets.into_iter().map(|t| (t, ns.to_string())).collect())
 }
 
 /// Writes a flushed block, with the blank line between resource types when one is due.

@@ -155,6 +155,8 @@ pub enum Command {
     Drain(crate::cmd::drain::DrainArgs),
     /// Display resource (CPU/memory) usage
     Top(crate::cmd::top::TopArgs),
+    /// Get documentation for a resource
+    Explain(crate::cmd::explain::ExplainArgs),
 }
 
 #[derive(Args, Debug)]
@@ -389,6 +391,7 @@ pub fn command_path(argv: &[String]) -> String {
         "replace",
         "delete",
         "diff",
+        "explain",
     ];
     const CONFIG: &[&str] = &[
         "view",

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cmd;
 pub mod discovery;
 pub mod error;
+pub mod explain;
 pub mod http;
 pub mod inputs;
 pub mod kubeconfig;

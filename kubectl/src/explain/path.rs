@@ -229,7 +229,11 @@ impl Parser {
         {
             let nodes = parse(&inner[1..inner.len() - 1])?;
             self.cur().extend(nodes);
+        } else if inner.contains(',') {
+            self.cur().push(Node::Other);
         } else {
+            let index = if inner == "*" { ":" } else { inner };
+            slice_operator(index)?;
             self.cur().push(Node::Other);
         }
         self.parse_inside_action()
@@ -301,6 +305,24 @@ impl Parser {
         self.cur().push(Node::Other);
         self.parse_inside_action()
     }
+}
+
+/// An array index `[start:end:step]` as upstream's parser checks it.
+fn slice_operator(text: &str) -> Result<(), String> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let number = |p: &str| {
+        let digits = p.strip_prefix('-').unwrap_or(p);
+        digits.chars().all(|c| c.is_ascii_digit())
+    };
+    if parts.len() > 3 || !parts.iter().all(|p| number(p)) {
+        return Err(format!("invalid array index {text}"));
+    }
+    for p in parts {
+        if p == "-" {
+            return Err(format!("array index {p} is not a number"));
+        }
+    }
+    Ok(())
 }
 
 /// `RESTMapper.ResourcesFor` for a bare resource token: a short name is first expanded to its

@@ -12,6 +12,7 @@ mod kubectl;
 mod kubectl_apply;
 mod kubectl_parity;
 mod kubectl_parity_describe;
+mod kubectl_parity_explain;
 mod kubectl_parity_verbs;
 mod list_semantics;
 mod node_simulator;

@@ -157,6 +157,13 @@ pub enum Command {
     Top(crate::cmd::top::TopArgs),
     /// Get documentation for a resource
     Explain(crate::cmd::explain::ExplainArgs),
+    /// Output shell completion code for the specified shell (bash, zsh, fish, or powershell)
+    Completion(CompletionArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionArgs {
+    pub shells: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -392,6 +399,7 @@ pub fn command_path(argv: &[String]) -> String {
         "delete",
         "diff",
         "explain",
+        "completion",
     ];
     const CONFIG: &[&str] = &[
         "view",

@@ -6,6 +6,7 @@ pub mod api_versions;
 pub mod apply;
 pub mod auth;
 pub mod cluster_info;
+pub mod completion;
 pub mod config;
 pub mod cordon;
 pub mod create;
@@ -79,6 +80,7 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::Delete(a)) => delete::run(&g, a, out).await,
         Some(Command::Diff(a)) => diff::run(&g, a, out).await,
         Some(Command::Explain(a)) => explain::run(&g, a, out).await,
+        Some(Command::Completion(a)) => completion::run(&a.shells, out),
     }
 }
 

@@ -243,10 +243,8 @@ impl Parser {
         loop {
             match self.next() {
                 None | Some('\n') => return Err("unterminated quoted string".into()),
-                Some(c) if c == end => {
-                    if self.input.as_bytes().get(self.pos.wrapping_sub(2)) != Some(&b'\\') {
-                        break;
-                    }
+                Some(c) if c == end && self.input.as_bytes().get(self.pos.wrapping_sub(2)) != Some(&b'\\') => {
+                    break;
                 }
                 _ => {}
             }

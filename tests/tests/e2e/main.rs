@@ -10,6 +10,7 @@ mod jobs;
 mod kube_client;
 mod kubectl;
 mod kubectl_apply;
+mod kubectl_completion;
 mod kubectl_parity;
 mod kubectl_parity_describe;
 mod kubectl_parity_explain;

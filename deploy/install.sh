@@ -8,6 +8,10 @@ command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)
 [ -f /usr/include/google/protobuf/descriptor.proto ] || need+=(libprotobuf-dev)
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# Shells the completion tests drive (kubectl completion bash|zsh|fish).
+command -v zsh >/dev/null 2>&1 || need+=(zsh)
+command -v fish >/dev/null 2>&1 || need+=(fish)
+[ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

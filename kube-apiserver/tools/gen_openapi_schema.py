@@ -244,8 +244,11 @@ def convert_definition(info, types, ext_by_field, pb_entry):
     out["properties"] = {
         name: convert_property(prop, types, ext_by_field.get(name, {})) for name, prop in schema["properties"].items()
     }
-    if schema.get("required"):
-        out["required"] = schema["required"]
+    # k8s-openapi makes a resource's `metadata` required (its structs hold ObjectMeta, not an
+    # Option); upstream's types mark it optional, and `kubectl explain` shows the difference.
+    required = [r for r in schema.get("required", []) if r != "metadata"]
+    if required:
+        out["required"] = required
     return out
 
 

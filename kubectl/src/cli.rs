@@ -155,6 +155,15 @@ pub enum Command {
     Drain(crate::cmd::drain::DrainArgs),
     /// Display resource (CPU/memory) usage
     Top(crate::cmd::top::TopArgs),
+    /// Get documentation for a resource
+    Explain(crate::cmd::explain::ExplainArgs),
+    /// Output shell completion code for the specified shell (bash, zsh, fish, or powershell)
+    Completion(CompletionArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionArgs {
+    pub shells: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -398,6 +407,8 @@ pub fn command_path(argv: &[String]) -> String {
         "replace",
         "delete",
         "diff",
+        "explain",
+        "completion",
     ];
     const CONFIG: &[&str] = &[
         "view",
@@ -579,7 +590,7 @@ pub fn usage_error(err: &clap::Error, argv: &[String]) -> Option<String> {
                 Some(ContextValue::String(v)) => v.clone(),
                 _ => String::new(),
             };
-            let short = short_of(&long);
+            let short = short_of(&path, &long);
             if v.is_empty() {
                 // cobra names the flag as it was typed.
                 let typed_short = short.filter(|c| argv.last().is_some_and(|l| l == &format!("-{c}")));
@@ -609,18 +620,32 @@ pub fn usage_error(err: &clap::Error, argv: &[String]) -> Option<String> {
     }
 }
 
-/// The one-letter form of a flag, found by its long name anywhere in the command tree.
-fn short_of(long: &str) -> Option<char> {
+/// The one-letter form of a flag, found by its long name in the command `path` names
+/// (`kubectl config view`), then among the global flags, then anywhere in the command tree.
+fn short_of(path: &str, long: &str) -> Option<char> {
     use clap::CommandFactory;
-    fn find(cmd: &clap::Command, long: &str) -> Option<char> {
-        for a in cmd.get_arguments() {
-            if a.get_long() == Some(long) {
-                return a.get_short();
-            }
-        }
-        cmd.get_subcommands().find_map(|c| find(c, long))
+    fn own(cmd: &clap::Command, long: &str) -> Option<Option<char>> {
+        cmd.get_arguments()
+            .find(|a| a.get_long() == Some(long))
+            .map(|a| a.get_short())
     }
-    find(&Cli::command(), long)
+    fn anywhere(cmd: &clap::Command, long: &str) -> Option<char> {
+        if let Some(s) = own(cmd, long) {
+            return s;
+        }
+        cmd.get_subcommands().find_map(|c| anywhere(c, long))
+    }
+    let root = Cli::command();
+    let mut cmd = &root;
+    for word in path.split(' ').skip(1) {
+        match cmd.find_subcommand(word) {
+            Some(c) => cmd = c,
+            None => break,
+        }
+    }
+    own(cmd, long)
+        .or_else(|| own(&root, long))
+        .unwrap_or_else(|| anywhere(&root, long))
 }
 
 #[cfg(test)]

@@ -43,6 +43,10 @@ impl CmdError {
                 message: "the server could not find the requested resource".into(),
             },
             401 => CmdError::msg("You must be logged in to the server (Unauthorized)"),
+            406 => CmdError::Server {
+                reason: "NotAcceptable".into(),
+                message: "the server was unable to respond with a content type that the client supports".into(),
+            },
             403 => CmdError::Server {
                 reason: "Forbidden".into(),
                 message: text,

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cmd;
 pub mod discovery;
 pub mod error;
+pub mod explain;
 pub mod fetch;
 pub mod http;
 pub mod inputs;
@@ -49,6 +50,12 @@ pub fn main_entry() -> i32 {
 
 /// Runs kubectl with `argv` (argv[0] is the program name) and returns the exit code.
 pub fn run_args(argv: &[String]) -> i32 {
+    // Shell completion requests: the raw words, parsed by the completion engine itself.
+    match argv.get(1).map(String::as_str) {
+        Some("__complete") => return cmd::completion::complete(&argv[2..], true),
+        Some("__completeNoDesc") => return cmd::completion::complete(&argv[2..], false),
+        _ => {}
+    }
     // `kubectl <name> …` with no such built-in command runs the `kubectl-<name>` plugin.
     if let Some(first) = argv.get(1).filter(|a| !a.starts_with('-')) {
         use clap::CommandFactory;

@@ -60,6 +60,9 @@ fn required_optional_and_special_types() {
     assert!(field(CONTAINER, "name").required);
     assert!(!field(CONTAINER, "image").required);
     assert!(!field("io.k8s.api.core.v1.Pod", "spec").required);
+    // Upstream marks metadata optional (k8s-openapi, which the definitions come from, does not).
+    assert!(!field("io.k8s.api.core.v1.Pod", "metadata").required);
+    assert!(!field("io.k8s.api.apps.v1.Deployment", "metadata").required);
     let limits = field("io.k8s.api.core.v1.ResourceRequirements", "limits");
     let quantity = TypeRef::Special("io.k8s.apimachinery.pkg.api.resource.Quantity".into());
     assert_eq!(limits.type_ref, TypeRef::Map(Box::new(quantity)));

@@ -6,6 +6,7 @@ pub mod api_versions;
 pub mod apply;
 pub mod auth;
 pub mod cluster_info;
+pub mod completion;
 pub mod config;
 pub mod cordon;
 pub mod create;
@@ -14,6 +15,7 @@ pub mod delete;
 pub mod describe;
 pub mod diff;
 pub mod drain;
+pub mod explain;
 pub mod expose;
 pub mod get;
 pub mod label;
@@ -77,6 +79,8 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::Replace(a)) => create_files::replace(&g, a, out).await,
         Some(Command::Delete(a)) => delete::run(&g, a, out).await,
         Some(Command::Diff(a)) => diff::run(&g, a, out).await,
+        Some(Command::Explain(a)) => explain::run(&g, a, out).await,
+        Some(Command::Completion(a)) => completion::run(&a.shells, out),
     }
 }
 

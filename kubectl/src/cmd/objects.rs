@@ -149,31 +149,57 @@ pub struct OpenApi {
 }
 
 impl OpenApi {
-    /// The document of `group/version` (`api/v1`, `apis/apps/v1`); `None` when the server has none.
-    pub async fn document(&mut self, client: &kube::Client, group: &str, version: &str) -> Option<&Value> {
-        let key = if group.is_empty() {
+    /// `api/v1` for the core group, `apis/<group>/<version>` otherwise: the document's key in
+    /// the `/openapi/v3` index.
+    pub fn key(group: &str, version: &str) -> String {
+        if group.is_empty() {
             format!("api/{version}")
         } else {
             format!("apis/{group}/{version}")
-        };
-        if !self.docs.iter().any(|(k, _)| k == &key) {
-            if self.index.is_none() {
-                let r = send(client, "GET", "/openapi/v3?timeout=32s", None, None).await.ok()?;
-                self.index = Some(r.body);
-            }
-            let url = self.index.as_ref()?["paths"][&key]["serverRelativeURL"]
-                .as_str()
-                .map(str::to_string)?;
-            let sep = if url.contains('?') { '&' } else { '?' };
-            let r = send(client, "GET", &format!("{url}{sep}timeout=32s"), None, None)
-                .await
-                .ok()?;
+        }
+    }
+
+    /// The `/openapi/v3` index (`{"paths": {"api/v1": {"serverRelativeURL": …}, …}}`).
+    pub async fn index(&mut self, client: &kube::Client) -> Result<&Value, CmdError> {
+        if self.index.is_none() {
+            let r = send(client, "GET", "/openapi/v3?timeout=32s", None, None).await?;
             if !r.ok() {
-                return None;
+                return Err(r.error());
+            }
+            self.index = Some(r.body);
+        }
+        self.index.as_ref().ok_or_else(|| CmdError::msg("no OpenAPI v3 index"))
+    }
+
+    /// The document of `group/version` (`api/v1`, `apis/apps/v1`); `None` when the server has none.
+    pub async fn document(&mut self, client: &kube::Client, group: &str, version: &str) -> Option<&Value> {
+        self.fetch(client, group, version).await.ok().flatten()
+    }
+
+    /// The document of `group/version`: `Ok(None)` when the index does not list it, an error
+    /// when fetching it failed.
+    pub async fn fetch(
+        &mut self,
+        client: &kube::Client,
+        group: &str,
+        version: &str,
+    ) -> Result<Option<&Value>, CmdError> {
+        let key = Self::key(group, version);
+        if !self.docs.iter().any(|(k, _)| k == &key) {
+            let Some(url) = self.index(client).await?["paths"][&key]["serverRelativeURL"]
+                .as_str()
+                .map(str::to_string)
+            else {
+                return Ok(None);
+            };
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let r = send(client, "GET", &format!("{url}{sep}timeout=32s"), None, None).await?;
+            if !r.ok() {
+                return Err(r.error());
             }
             self.docs.push((key.clone(), r.body));
         }
-        self.docs.iter().find(|(k, _)| k == &key).map(|(_, d)| d)
+        Ok(self.docs.iter().find(|(k, _)| k == &key).map(|(_, d)| d))
     }
 }
 

@@ -89,11 +89,39 @@ pub fn resolve(d: &Discovery, token: &str) -> Option<Vec<Resource>> {
     None
 }
 
-/// Resolves every (type, names) pair; `Err(token)` names the first unknown type.
+/// upstream's warnings for a short name that lower-priority groups also use (none when the
+/// token is some resource's plural or singular name).
+pub fn short_name_warnings(d: &Discovery, token: &str) -> Vec<String> {
+    let all = d.resources();
+    if all.iter().any(|r| r.name == token || r.singular == token) {
+        return Vec::new();
+    }
+    let Some(i) = all.iter().position(|r| r.short_names.iter().any(|s| s == token)) else {
+        return Vec::new();
+    };
+    let mut seen = vec![all[i].group_resource()];
+    let mut warnings = Vec::new();
+    for other in &all[i + 1..] {
+        let gr = other.group_resource();
+        if other.short_names.iter().any(|s| s == token) && !seen.contains(&gr) {
+            warnings.push(format!(
+                "Warning: short name \"{token}\" could also match lower priority resource {gr}"
+            ));
+            seen.push(gr);
+        }
+    }
+    warnings
+}
+
+/// Resolves every (type, names) pair; `Err(token)` names the first unknown type. Short-name
+/// warnings go to stderr as the types resolve, as upstream's RESTMapper prints them.
 pub fn resolve_all(d: &Discovery, pairs: &[(String, Vec<String>)]) -> Result<Vec<Target>, String> {
     let mut out = Vec::new();
     for (t, names) in pairs {
         let resources = resolve(d, t).ok_or_else(|| t.clone())?;
+        for w in short_name_warnings(d, &t.to_lowercase()) {
+            eprintln!("{w}");
+        }
         for resource in resources {
             out.push(Target {
                 resource,

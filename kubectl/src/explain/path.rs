@@ -331,24 +331,13 @@ fn slice_operator(text: &str) -> Result<(), String> {
 /// upstream's for a short name that lower-priority groups also use.
 pub fn resources_for(d: &Discovery, token: &str) -> (Vec<Resource>, Vec<String>) {
     let all = d.resources();
-    let mut warnings = Vec::new();
+    let warnings = crate::resources::short_name_warnings(d, token);
     let exact = all.iter().any(|r| r.name == token || r.singular == token);
     let mut name = token.to_string();
     let mut group: Option<String> = None;
-    if !exact && let Some(i) = all.iter().position(|r| r.short_names.iter().any(|s| s == token)) {
-        let r = &all[i];
+    if !exact && let Some(r) = all.iter().find(|r| r.short_names.iter().any(|s| s == token)) {
         name = r.name.clone();
         group = Some(r.group.clone());
-        let mut seen = vec![r.group_resource()];
-        for other in &all[i + 1..] {
-            let gr = other.group_resource();
-            if other.short_names.iter().any(|s| s == token) && !seen.contains(&gr) {
-                warnings.push(format!(
-                    "Warning: short name \"{token}\" could also match lower priority resource {gr}"
-                ));
-                seen.push(gr);
-            }
-        }
     }
     let name = name.to_lowercase();
     let in_group = |r: &Resource| group.as_ref().is_none_or(|g| &r.group == g);

@@ -214,6 +214,7 @@ fn rows() -> Vec<Row> {
         "get pods -n shop -o go-template='{{.kind'",
         "get pods -n shop -o go-template='{{nosuch .kind}}'",
         "get pods -n shop -o go-template",
+        "get ev -n shop",
         "get -f named.yaml",
         "get -f named.yaml -o name",
         "get -f named-missing.yaml",

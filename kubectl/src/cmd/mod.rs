@@ -14,6 +14,7 @@ pub mod delete;
 pub mod describe;
 pub mod diff;
 pub mod drain;
+pub mod edit;
 pub mod expose;
 pub mod get;
 pub mod label;
@@ -77,6 +78,7 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::Replace(a)) => create_files::replace(&g, a, out).await,
         Some(Command::Delete(a)) => delete::run(&g, a, out).await,
         Some(Command::Diff(a)) => diff::run(&g, a, out).await,
+        Some(Command::Edit(a)) => edit::run(&g, a, out).await,
     }
 }
 

@@ -181,25 +181,11 @@ async fn gather(
         }
     }
     let session = session(s, g, command).await?;
-    if !f.filename.is_empty() {
-        let objects = inputs::read_all(&f.filename, f.recursive == Some(true))?;
-        let mapped = objects::map_objects(session, objects).await?;
-        let mut found = Vec::new();
-        let mut errors = Vec::new();
-        for m in mapped {
-            let r = objects::send(session.client(), "GET", &m.path(), None, None).await?;
-            if r.ok() {
-                found.push(Target {
-                    resource: Some(m.resource),
-                    object: r.body,
-                });
-            } else {
-                errors.push(r.error());
-            }
-        }
-        return collect(found, errors);
-    }
-    let selected = targets::select(session, args, f.selector.as_deref(), f.all()).await?;
+    let selected = if f.filename.is_empty() {
+        targets::select(session, args, f.selector.as_deref(), f.all()).await?
+    } else {
+        targets::from_files(session, &f.filename, f.recursive == Some(true)).await?
+    };
     let found = selected
         .objects
         .into_iter()

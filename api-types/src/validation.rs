@@ -231,6 +231,28 @@ pub fn is_in_range(v: i64, lo: i64, hi: i64) -> Vec<String> {
     }
 }
 
+/// Environment variable names as kubectl checks them (`IsEnvVarName`): `[-._a-zA-Z][-._a-zA-Z0-9]*`,
+/// and not `.`, `..` or `..…`.
+pub fn is_env_var_name(s: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    let ok_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.');
+    if s.is_empty() || s.as_bytes()[0].is_ascii_digit() || !s.bytes().all(ok_char) {
+        errs.push(regex_msg(
+            "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit",
+            "[-._a-zA-Z][-._a-zA-Z0-9]*",
+            &["my.env-name", "MY_ENV.NAME", "MyEnvName1"],
+        ));
+    }
+    if s == "." {
+        errs.push("must not be '.'".to_string());
+    } else if s == ".." {
+        errs.push("must not be '..'".to_string());
+    } else if s.starts_with("..") {
+        errs.push("must not start with '..'".to_string());
+    }
+    errs
+}
+
 /// Environment variable names as v1.33 checks them (RelaxedEnvironmentVariableValidation is on):
 /// printable ASCII other than '='.
 pub fn is_relaxed_env_var_name(s: &str) -> Vec<String> {

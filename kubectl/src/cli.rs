@@ -119,6 +119,8 @@ pub enum Command {
     Delete(crate::cmd::delete::DeleteArgs),
     /// Diff the live version against a would-be applied version
     Diff(crate::cmd::diff::DiffArgs),
+    /// Edit a resource on the server
+    Edit(crate::cmd::edit::EditArgs),
     /// Create a resource from a file or from stdin
     Create(crate::cmd::create::CreateArgs),
     /// Update the labels on a resource

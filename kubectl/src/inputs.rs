@@ -161,14 +161,17 @@ fn parse_document(source: &str, doc: &str) -> Result<Option<Value>, CmdError> {
     match serde_saphyr::from_str::<Value>(doc) {
         Ok(Value::Null) => Ok(None),
         Ok(v) => Ok(Some(v)),
-        Err(e) => {
-            let line = e.location().map(|l| l.line()).unwrap_or(1);
-            Err(CmdError::msg(format!(
-                "error parsing {source}: error converting YAML to JSON: yaml: line {line}: {}",
-                yaml_reason(&e.to_string())
-            )))
-        }
+        Err(e) => Err(CmdError::msg(format!(
+            "error parsing {source}: error converting YAML to JSON: {}",
+            yaml_error(&e)
+        ))),
     }
+}
+
+/// go-yaml's text for a syntax error: `yaml: line N: reason`.
+pub fn yaml_error(e: &serde_saphyr::Error) -> String {
+    let line = e.location().map(|l| l.line()).unwrap_or(1);
+    format!("yaml: line {line}: {}", yaml_reason(&e.to_string()))
 }
 
 /// go-yaml's wording for the common syntax errors.

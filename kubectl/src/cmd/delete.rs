@@ -55,7 +55,7 @@ pub struct DeleteArgs {
     pub dry_run: Option<String>,
 }
 
-const NO_RESOURCES: &str = "error: You must provide one or more resources by argument or filename.
+pub const NO_RESOURCES: &str = "error: You must provide one or more resources by argument or filename.
 Example resource specifications include:
    '-f rsrc.yaml'
    '--filename=rsrc.json'

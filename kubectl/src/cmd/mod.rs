@@ -15,6 +15,7 @@ pub mod delete;
 pub mod describe;
 pub mod diff;
 pub mod drain;
+pub mod edit;
 pub mod explain;
 pub mod expose;
 pub mod get;
@@ -81,6 +82,7 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::Diff(a)) => diff::run(&g, a, out).await,
         Some(Command::Explain(a)) => explain::run(&g, a, out).await,
         Some(Command::Completion(a)) => completion::run(&a.shells, out),
+        Some(Command::Edit(a)) => edit::run(&g, a, out).await,
     }
 }
 

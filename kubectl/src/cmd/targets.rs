@@ -68,6 +68,26 @@ pub async fn select(s: &mut Session, args: &[String], selector: Option<&str>, al
     Ok(selected)
 }
 
+/// The objects named in `-f` files, read again from the server (upstream's `Latest()`):
+/// found objects and lookup errors.
+pub async fn from_files(s: &mut Session, files: &[String], recursive: bool) -> Result<Selected, CmdError> {
+    let objects = crate::inputs::read_all(files, recursive).await?;
+    let mapped = super::objects::map_objects(s, objects).await?;
+    let mut selected = Selected {
+        objects: Vec::new(),
+        errors: Vec::new(),
+    };
+    for m in mapped {
+        let r = super::objects::send(s.client(), "GET", &m.path(), None, None).await?;
+        if r.ok() {
+            selected.objects.push((m.resource, r.body));
+        } else {
+            selected.errors.push(r.error());
+        }
+    }
+    Ok(selected)
+}
+
 /// Reports all but the last error on stderr and returns the last, as upstream prints them.
 pub fn finish(out: &mut crate::Output, mut errors: Vec<CmdError>) -> Result<i32, CmdError> {
     let Some(last) = errors.pop() else {

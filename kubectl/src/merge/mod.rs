@@ -7,6 +7,9 @@
 //! resources) the same computation yields a JSON merge patch.
 
 pub mod schema;
+mod two_way;
+
+pub use two_way::two_way;
 
 use schema::{FieldMeta, Schema};
 use serde_json::{Map, Value};

@@ -1,5 +1,5 @@
-//! Unit tests of the three-way patch over a small OpenAPI v3 document shaped like the
-//! server's (Deployment → PodTemplateSpec → PodSpec → Container).
+//! Unit tests of the three-way (apply) and two-way (edit, set) patches over a small OpenAPI v3
+//! document shaped like the server's (Deployment → PodTemplateSpec → PodSpec → Container).
 
 use super::schema::Schema;
 use super::three_way;
@@ -161,4 +161,64 @@ fn without_schema_lists_are_atomic() {
         Value::Object(three_way(&o, &m, &o, None)),
         json!({"spec": {"items": [{"name": "a"}], "x": null}})
     );
+}
+
+fn two(original: &Value, modified: &Value) -> Value {
+    let d = doc();
+    Value::Object(super::two_way(
+        original,
+        modified,
+        Schema::for_kind(&d, "apps", "v1", "Deployment"),
+    ))
+}
+
+/// The patch upstream's `set env B=2` sends (seen on the wire): a changed item carries its
+/// key, the lists their order.
+#[test]
+fn two_way_env_addition_as_upstream_sends_it() {
+    let o = deploy(json!([{"name": "main", "env": [{"name": "A", "value": "1"}]}, {"name": "side"}]));
+    let m = deploy(json!([
+        {"name": "main", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]},
+        {"name": "side", "env": [{"name": "B", "value": "2"}]}
+    ]));
+    assert_eq!(
+        json_text(&two(&o, &m)),
+        r#"{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"main"},{"name":"side"}],"containers":[{"$setElementOrder/env":[{"name":"A"},{"name":"B"}],"env":[{"name":"B","value":"2"}],"name":"main"},{"env":[{"name":"B","value":"2"}],"name":"side"}]}}}}"#
+    );
+}
+
+#[test]
+fn two_way_deletions_reorders_and_scalars() {
+    let o = deploy(json!([{"name": "a", "image": "x"}, {"name": "b"}, {"name": "c"}]));
+    let m = deploy(json!([{"name": "c"}, {"name": "a", "image": "y"}]));
+    assert_eq!(
+        two(&o, &m)["spec"]["template"]["spec"],
+        json!({
+            "containers": [{"name": "a", "image": "y"}, {"name": "b", "$patch": "delete"}],
+            "$setElementOrder/containers": [{"name": "c"}, {"name": "a"}]
+        })
+    );
+    // Only the order changed.
+    let o = deploy(json!([{"name": "a"}, {"name": "b"}]));
+    let m = deploy(json!([{"name": "b"}, {"name": "a"}]));
+    assert_eq!(
+        two(&o, &m)["spec"]["template"]["spec"],
+        json!({"$setElementOrder/containers": [{"name": "b"}, {"name": "a"}]})
+    );
+    let o = json!({"metadata": {"finalizers": ["x", "y"], "labels": {"a": "1"}}});
+    let m = json!({"metadata": {"finalizers": ["y", "z"]}});
+    assert_eq!(
+        two(&o, &m),
+        json!({"metadata": {
+            "finalizers": ["z"],
+            "$deleteFromPrimitiveList/finalizers": ["x"],
+            "$setElementOrder/finalizers": ["y", "z"],
+            "labels": null
+        }})
+    );
+    assert_eq!(two(&m, &m), json!({}));
+}
+
+fn json_text(v: &Value) -> String {
+    crate::printers::json::to_compact(v)
 }

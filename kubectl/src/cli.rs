@@ -155,6 +155,15 @@ pub enum Command {
     Drain(crate::cmd::drain::DrainArgs),
     /// Display resource (CPU/memory) usage
     Top(crate::cmd::top::TopArgs),
+    /// Print the logs for a container in a pod
+    Logs(crate::cmd::logs::LogsArgs),
+    /// Execute a command in a container
+    Exec(crate::cmd::exec::ExecArgs),
+    /// Attach to a running container
+    Attach(crate::cmd::exec::AttachArgs),
+    /// Forward one or more local ports to a pod
+    #[command(name = "port-forward")]
+    PortForward(crate::cmd::port_forward::PortForwardArgs),
 }
 
 #[derive(Args, Debug)]

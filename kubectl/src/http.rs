@@ -84,6 +84,26 @@ pub async fn request(
     Ok((code, Reply { content_type, body }))
 }
 
+/// GET `path` and return the body of a 2xx answer unread, for streams (logs).
+pub async fn get_stream(client: &kube::Client, path: &str) -> Result<kube::client::Body, CmdError> {
+    let req = http::Request::get(path)
+        .body(kube::client::Body::from(Vec::new()))
+        .map_err(|e| CmdError::msg(e.to_string()))?;
+    let res = client.send(req).await.map_err(connection_error)?;
+    print_warnings(res.headers());
+    let code = res.status().as_u16();
+    if (200..300).contains(&code) {
+        return Ok(res.into_body());
+    }
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| CmdError::msg(e.to_string()))?
+        .to_bytes();
+    Err(CmdError::from_response(code, &body))
+}
+
 /// How a failed connection reads in upstream kubectl.
 pub fn connection_error(e: kube::Error) -> CmdError {
     let text = format!("{e:?}");

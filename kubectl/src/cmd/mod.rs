@@ -14,11 +14,15 @@ pub mod delete;
 pub mod describe;
 pub mod diff;
 pub mod drain;
+pub mod exec;
 pub mod expose;
 pub mod get;
 pub mod label;
+pub mod logs;
 pub mod objects;
 pub mod patch;
+pub mod pods;
+pub mod port_forward;
 pub mod rollout;
 pub mod run;
 pub mod scale;
@@ -70,6 +74,10 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::Autoscale(a)) => expose::autoscale(&g, a, out).await,
         Some(Command::Drain(a)) => drain::run(&g, a, out).await,
         Some(Command::Top(a)) => top::run(&g, a, out).await,
+        Some(Command::Logs(a)) => logs::run(&g, a, out).await,
+        Some(Command::Exec(a)) => exec::exec(&g, a, out).await,
+        Some(Command::Attach(a)) => exec::attach(&g, a, out).await,
+        Some(Command::PortForward(a)) => port_forward::run(&g, a, out).await,
         Some(Command::Plugin(p)) => match p.command {
             crate::cli::PluginCommand::List { name_only } => crate::plugins::list(out, name_only == Some(true)),
         },

@@ -164,6 +164,8 @@ pub enum Command {
     /// Forward one or more local ports to a pod
     #[command(name = "port-forward")]
     PortForward(crate::cmd::port_forward::PortForwardArgs),
+    /// Copy files and directories to and from containers
+    Cp(crate::cmd::cp::CpArgs),
 }
 
 #[derive(Args, Debug)]

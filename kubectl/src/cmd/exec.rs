@@ -10,6 +10,7 @@ use crate::cli::GlobalArgs;
 use crate::error::CmdError;
 use clap::Args;
 use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
 use kube::api::{AttachParams, AttachedProcess};
 use std::io::IsTerminal;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -39,9 +40,7 @@ pub struct ExecArgs {
 pub async fn exec(g: &GlobalArgs, a: ExecArgs, _out: &mut Output) -> Result<i32, CmdError> {
     // The pod, then the command (after `--`, which clap takes away).
     let Some((target, command)) = a.args.split_first() else {
-        return Err(CmdError::Raw(
-            "error: expected 'exec (POD | TYPE/NAME) COMMAND [ARG1] [ARG2] ... [ARGN]'.\nPOD or TYPE/NAME and COMMAND are required arguments for the exec command\nSee 'kubectl exec -h' for help and examples".into(),
-        ));
+        return Err(CmdError::msg("pod, type/name or --filename must be specified"));
     };
     if command.is_empty() {
         return Err(CmdError::msg("you must specify at least one command for the container"));
@@ -177,6 +176,16 @@ async fn relay(mut process: AttachedProcess, stdin: bool) -> Result<i32, CmdErro
         None => None,
     };
     let _ = process.join().await;
+    let code = exit_code(status)?;
+    if code != 0 {
+        eprintln!("command terminated with exit code {code}");
+    }
+    Ok(code)
+}
+
+/// The remote command's exit code from the Status the kubelet sent last; an error for a
+/// failure other than a non-zero exit.
+fn exit_code(status: Option<Status>) -> Result<i32, CmdError> {
     let Some(status) = status else {
         return Ok(0);
     };
@@ -194,11 +203,62 @@ async fn relay(mut process: AttachedProcess, stdin: bool) -> Result<i32, CmdErro
             .and_then(|c| c.message.as_deref())
             .and_then(|m| m.parse::<i32>().ok());
         if let Some(code) = code {
-            eprintln!("command terminated with exit code {code}");
             return Ok(code);
         }
     }
     Err(CmdError::msg(status.message.unwrap_or_default()))
+}
+
+/// What a command run with `run_captured` left: its output and exit code.
+pub struct Captured {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub code: i32,
+}
+
+/// Runs `command` in a container with `input` (if any) as its whole stdin and collects its
+/// output, for verbs built on exec (`cp`).
+pub async fn run_captured(
+    s: &Session,
+    ns: &str,
+    pod: &str,
+    container: &str,
+    command: Vec<String>,
+    input: Option<Vec<u8>>,
+) -> Result<Captured, CmdError> {
+    let params = AttachParams::default()
+        .container(container)
+        .stdin(input.is_some())
+        .stdout(true)
+        .stderr(true);
+    let api: kube::Api<Pod> = kube::Api::namespaced(s.client().clone(), ns);
+    let mut process = api.exec(pod, command, &params).await.map_err(CmdError::from_kube)?;
+    if let (Some(input), Some(mut remote)) = (input, process.stdin()) {
+        tokio::spawn(async move {
+            let _ = remote.write_all(&input).await;
+            let _ = remote.shutdown().await;
+        });
+    }
+    let read_all = |r: Option<tokio::io::ReadHalf<tokio::io::SimplexStream>>| async move {
+        let mut buf = Vec::new();
+        if let Some(mut r) = r {
+            let _ = r.read_to_end(&mut buf).await;
+        }
+        buf
+    };
+    let (out, err) = (process.stdout(), process.stderr());
+    let status = process.take_status();
+    let (stdout, stderr) = tokio::join!(read_all(out), read_all(err));
+    let status = match status {
+        Some(s) => s.await,
+        None => None,
+    };
+    let _ = process.join().await;
+    Ok(Captured {
+        stdout,
+        stderr,
+        code: exit_code(status)?,
+    })
 }
 
 async fn copy_out(mut r: impl tokio::io::AsyncRead + Unpin, stderr: bool) {

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cluster_info;
 pub mod config;
 pub mod cordon;
+pub mod cp;
 pub mod create;
 pub mod create_files;
 pub mod delete;
@@ -78,6 +79,7 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::Exec(a)) => exec::exec(&g, a, out).await,
         Some(Command::Attach(a)) => exec::attach(&g, a, out).await,
         Some(Command::PortForward(a)) => port_forward::run(&g, a, out).await,
+        Some(Command::Cp(a)) => cp::run(&g, a, out).await,
         Some(Command::Plugin(p)) => match p.command {
             crate::cli::PluginCommand::List { name_only } => crate::plugins::list(out, name_only == Some(true)),
         },

@@ -537,3 +537,57 @@ async fn upgrade(
     let (head, _) = resp.into_parts();
     Ok(Response::from_parts(head, super::full(bytes::Bytes::new())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(containers: &[&str], init: &[&str]) -> Value {
+        let list = |names: &[&str]| names.iter().map(|n| json!({"name": n})).collect::<Vec<_>>();
+        json!({"metadata": {"name": "web"}, "spec": {"containers": list(containers), "initContainers": list(init)}})
+    }
+
+    #[test]
+    fn containers_are_defaulted_and_checked_as_upstream() {
+        assert_eq!(validate_container(&pod(&["a"], &[]), "").unwrap(), "a");
+        assert_eq!(validate_container(&pod(&["a", "b"], &["i"]), "i").unwrap(), "i");
+        let many = validate_container(&pod(&["a", "b"], &["i"]), "").unwrap_err();
+        assert_eq!(
+            (many.code, many.message.as_str()),
+            (
+                400,
+                "a container name must be specified for pod web, choose one of: [i a b]"
+            )
+        );
+        let unknown = validate_container(&pod(&["a"], &[]), "nope").unwrap_err();
+        assert_eq!(unknown.message, "container nope is not valid for pod web");
+    }
+
+    #[test]
+    fn kubelet_queries_in_upstream_order() {
+        let q = Query::parse(Some("tailLines=2&follow=true&timestamps=1&limitBytes=10&container=x"));
+        assert_eq!(log_params(&q), "follow=true&limitBytes=10&tailLines=2&timestamps=true");
+        let raw = "command=sh&command=-c&command=echo+hi&stdout=true&stdin=1&tty=false";
+        assert_eq!(
+            stream_params(&Query::parse(Some(raw)), raw, true),
+            "command=sh&command=-c&command=echo+hi&stdin=1&stdout=1"
+        );
+    }
+
+    #[test]
+    fn log_options_are_validated() {
+        let err = validate_log_options(
+            "web",
+            &Query::parse(Some("sinceSeconds=5&sinceTime=2024-01-01T00:00:00Z")),
+        )
+        .unwrap_err();
+        assert_eq!(err.code, 422);
+        assert!(
+            err.message
+                .ends_with("Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified"),
+            "{}",
+            err.message
+        );
+        assert!(validate_log_options("web", &Query::parse(Some("tailLines=0&limitBytes=1"))).is_ok());
+    }
+}

@@ -511,7 +511,7 @@ async fn port_forward(ws: WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>, po
             match msg {
                 Message::Binary(data) if !data.is_empty() => {
                     let ch = data[0] as usize;
-                    if ch % 2 == 0
+                    if ch.is_multiple_of(2)
                         && let Some(Some(w)) = conns.get_mut(ch / 2)
                         && w.write_all(&data[1..]).await.is_err()
                     {

@@ -316,6 +316,30 @@ fn pod_logs_exec_and_port_forward_through_the_kubelet() {
         );
         assert!(out.status.success(), "{who}");
 
+        // attach: the simulated container echoes its input (appends it to its log, which its
+        // output follows).
+        let mut child = kubectl(&c, &exe, &["attach", "-i", "web"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        writeln!(input, "attached by {who}").unwrap();
+        drop(input);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("attached by {who}\n"),
+            "{who}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "If you don't see a command prompt, try pressing enter.\n",
+            "{who}"
+        );
+
         // `logs -f` prints what is appended while it follows.
         let mut child = kubectl(&c, &exe, &["logs", "-f", "web", "--tail", "1"])
             .stdout(Stdio::piped())

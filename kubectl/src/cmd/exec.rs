@@ -61,10 +61,10 @@ pub async fn exec(g: &GlobalArgs, a: ExecArgs, _out: &mut Output) -> Result<i32,
         .tty(tty);
     let api: kube::Api<Pod> = kube::Api::namespaced(s.client().clone(), &ns);
     let name = pod["metadata"]["name"].as_str().unwrap_or_default();
-    let process = api
-        .exec(name, command.to_vec(), &params)
-        .await
-        .map_err(CmdError::from_kube)?;
+    let process = match api.exec(name, command.to_vec(), &params).await {
+        Ok(p) => p,
+        Err(e) => return Err(spdy_retry(&s, &ns, name, "exec", &stream_query(&params, command), e).await),
+    };
     relay(process, stdin).await
 }
 
@@ -114,8 +114,62 @@ pub async fn attach(g: &GlobalArgs, a: AttachArgs, _out: &mut Output) -> Result<
         .tty(tty);
     let api: kube::Api<Pod> = kube::Api::namespaced(s.client().clone(), &ns);
     let name = pod["metadata"]["name"].as_str().unwrap_or_default();
-    let process = api.attach(name, &params).await.map_err(CmdError::from_kube)?;
+    let process = match api.attach(name, &params).await {
+        Ok(p) => p,
+        Err(e) => return Err(spdy_retry(&s, &ns, name, "attach", &stream_query(&params, &[]), e).await),
+    };
     relay(process, stdin).await
+}
+
+/// The query of an exec or attach request.
+fn stream_query(p: &AttachParams, command: &[String]) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (key, on) in [
+        ("stdin", p.stdin),
+        ("stdout", p.stdout),
+        ("stderr", p.stderr),
+        ("tty", p.tty),
+    ] {
+        if on {
+            q.append_pair(key, "true");
+        }
+    }
+    if let Some(c) = &p.container {
+        q.append_pair("container", c);
+    }
+    for c in command {
+        q.append_pair("command", c);
+    }
+    q.finish()
+}
+
+/// After a refused websocket upgrade upstream kubectl retries the request over SPDY (a
+/// POST, authorized as `create`) and reports that answer. We speak no SPDY, but send the
+/// same upgrade request so that a refusal reads as upstream's; a server that would accept
+/// it is told no and the websocket's error stands.
+pub async fn spdy_retry(s: &Session, ns: &str, pod: &str, sub: &str, query: &str, ws_error: kube::Error) -> CmdError {
+    if !matches!(ws_error, kube::Error::Api(_)) {
+        return CmdError::from_kube(ws_error);
+    }
+    let path = format!("/api/v1/namespaces/{ns}/pods/{pod}/{sub}?{query}");
+    let req = http::Request::post(path)
+        .header(http::header::CONNECTION, "Upgrade")
+        .header(http::header::UPGRADE, "SPDY/3.1")
+        .header("X-Stream-Protocol-Version", "v4.channel.k8s.io")
+        .body(kube::client::Body::from(Vec::new()));
+    let Ok(req) = req else {
+        return CmdError::from_kube(ws_error);
+    };
+    match s.client().send(req).await {
+        Ok(res) if res.status() != http::StatusCode::SWITCHING_PROTOCOLS => {
+            let code = res.status().as_u16();
+            match http_body_util::BodyExt::collect(res.into_body()).await {
+                Ok(body) => CmdError::from_response(code, &body.to_bytes()),
+                Err(_) => CmdError::from_kube(ws_error),
+            }
+        }
+        _ => CmdError::from_kube(ws_error),
+    }
 }
 
 fn check_phase(pod: &serde_json::Value, what: &str) -> Result<(), CmdError> {
@@ -232,7 +286,10 @@ pub async fn run_captured(
         .stdout(true)
         .stderr(true);
     let api: kube::Api<Pod> = kube::Api::namespaced(s.client().clone(), ns);
-    let mut process = api.exec(pod, command, &params).await.map_err(CmdError::from_kube)?;
+    let mut process = match api.exec(pod, command.clone(), &params).await {
+        Ok(p) => p,
+        Err(e) => return Err(spdy_retry(s, ns, pod, "exec", &stream_query(&params, &command), e).await),
+    };
     if let (Some(input), Some(mut remote)) = (input, process.stdin()) {
         tokio::spawn(async move {
             let _ = remote.write_all(&input).await;

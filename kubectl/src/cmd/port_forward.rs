@@ -108,10 +108,8 @@ pub async fn run(g: &GlobalArgs, a: PortForwardArgs, _out: &mut Output) -> Resul
     let mut s = Session::open(g, "kubectl port-forward").await?;
     let ns = s.conn.namespace.clone();
     let pod = pods::attachable_pod(&mut s, &ns, target).await?;
-    if let Some(phase) = pod["status"]["phase"].as_str()
-        && phase != "Running"
-        && phase != "Pending"
-    {
+    let phase = pod["status"]["phase"].as_str().unwrap_or_default();
+    if phase != "Running" {
         return Err(CmdError::msg(format!(
             "unable to forward port because pod is not running. Current status={phase}"
         )));

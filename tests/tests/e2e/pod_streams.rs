@@ -172,6 +172,18 @@ fn start() -> Cluster {
     });
     let pods = server.file("pods.yaml", PODS);
     server.ok(&["apply", "-f", &pods]);
+    // What the kubelet would report; port-forward wants a running pod.
+    server.ok(&[
+        "patch",
+        "pod",
+        "web",
+        "--subresource",
+        "status",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"status":{"phase":"Running"}}"#,
+    ]);
     // A node whose kubelet does not answer: nothing listens on its port.
     server.ok_stdin(
         &["apply", "-f", "-"],
@@ -255,6 +267,9 @@ fn pod_logs_exec_and_port_forward_through_the_kubelet() {
         "exec ghost -- true",
         "exec web",
         "exec",
+        "port-forward pending 8080:80",
+        "port-forward web",
+        "port-forward",
     ]
     .iter()
     .map(|l| row(l))

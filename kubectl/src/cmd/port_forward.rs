@@ -79,6 +79,29 @@ fn remote_port(pod: &Value, remote: &str) -> Result<u16, CmdError> {
         })
 }
 
+/// A Service port (number or name) as the pod's port it targets, and the local port to
+/// default to (the Service port), as upstream's translateServicePortToTargetPort.
+fn service_target(svc: &Value, pod: &Value, port: &str) -> Result<(u16, u16), CmdError> {
+    let svc_name = svc["metadata"]["name"].as_str().unwrap_or_default();
+    let ports = svc["spec"]["ports"].as_array().cloned().unwrap_or_default();
+    let found = ports.iter().find(|p| match port.parse::<i64>() {
+        Ok(n) => p["port"].as_i64() == Some(n),
+        Err(_) => p["name"].as_str() == Some(port),
+    });
+    let Some(found) = found else {
+        return Err(CmdError::msg(format!(
+            "Service {svc_name} does not have a service port {port}"
+        )));
+    };
+    let service_port = found["port"].as_u64().and_then(|p| u16::try_from(p).ok()).unwrap_or(0);
+    let target = match &found["targetPort"] {
+        Value::Number(n) => n.as_u64().and_then(|p| u16::try_from(p).ok()).unwrap_or(service_port),
+        Value::String(name) => remote_port(pod, name)?,
+        _ => service_port,
+    };
+    Ok((target, service_port))
+}
+
 fn addresses(flags: &[String]) -> Result<Vec<IpAddr>, CmdError> {
     let mut out = Vec::new();
     for a in flags {
@@ -108,6 +131,15 @@ pub async fn run(g: &GlobalArgs, a: PortForwardArgs, _out: &mut Output) -> Resul
     let mut s = Session::open(g, "kubectl port-forward").await?;
     let ns = s.conn.namespace.clone();
     let pod = pods::attachable_pod(&mut s, &ns, target).await?;
+    // For a Service the ports given are the Service's, forwarded to their target ports.
+    let service = match target.split_once('/') {
+        Some((kind, name)) if matches!(kind.to_lowercase().as_str(), "svc" | "service" | "services") => {
+            let path = format!("/api/v1/namespaces/{ns}/services/{name}");
+            let reply = crate::http::get(s.client(), &path, crate::http::ACCEPT_JSON).await?;
+            Some(serde_json::from_slice::<Value>(&reply.body).map_err(|e| CmdError::msg(e.to_string()))?)
+        }
+        _ => None,
+    };
     let phase = pod["status"]["phase"].as_str().unwrap_or_default();
     if phase != "Running" {
         return Err(CmdError::msg(format!(
@@ -118,8 +150,14 @@ pub async fn run(g: &GlobalArgs, a: PortForwardArgs, _out: &mut Output) -> Resul
     let api: kube::Api<Pod> = kube::Api::namespaced(s.client().clone(), &ns);
     let mut tasks = Vec::new();
     for spec in &specs {
-        let remote = remote_port(&pod, &spec.remote)?;
-        let mut local = spec.local.unwrap_or(remote);
+        let (remote, default_local) = match &service {
+            Some(svc) => service_target(svc, &pod, &spec.remote)?,
+            None => {
+                let p = remote_port(&pod, &spec.remote)?;
+                (p, p)
+            }
+        };
+        let mut local = spec.local.unwrap_or(default_local);
         let mut bound = 0;
         for ip in &ips {
             let listener = match tokio::net::TcpListener::bind((*ip, local)).await {

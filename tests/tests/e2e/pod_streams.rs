@@ -500,12 +500,26 @@ fn echo_server() -> u16 {
 
 fn port_forward_relays_bytes(c: &Cluster) {
     let remote = echo_server();
+    forward_and_echo(c, "pod/web", remote, remote);
+    // Through a Service: its port is forwarded to the target port of the pod it selects.
+    c.server.ok_stdin(
+        &["apply", "-f", "-"],
+        &format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec:\n  selector: {{app: web}}\n  ports: [{{name: echo, port: 7000, targetPort: {remote}}}]\n"
+        ),
+    );
+    forward_and_echo(c, "svc/web", 7000, remote);
+}
+
+/// Runs our `port-forward TARGET LOCAL:PORT` and relays two connections in turn to the echo
+/// server on `remote`.
+fn forward_and_echo(c: &Cluster, target: &str, port: u16, remote: u16) {
     let local = free_port();
-    let spec = format!("{local}:{remote}");
+    let spec = format!("{local}:{port}");
     let mut child = kubectl(
         c,
         &binary("kubectl"),
-        &["port-forward", "pod/web", &spec, "--address", "127.0.0.1"],
+        &["port-forward", target, &spec, "--address", "127.0.0.1"],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
@@ -516,7 +530,7 @@ fn port_forward_relays_bytes(c: &Cluster) {
         lines.next().unwrap().unwrap(),
         format!("Forwarding from 127.0.0.1:{local} -> {remote}")
     );
-    // Two connections in turn, each its own stream through the API server.
+    // Each connection is its own stream through the API server.
     for text in ["first connection\n", "second connection\n"] {
         let mut conn = std::net::TcpStream::connect(("127.0.0.1", local)).unwrap();
         conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -524,7 +538,12 @@ fn port_forward_relays_bytes(c: &Cluster) {
         let mut got = vec![0u8; text.len()];
         let started = Instant::now();
         conn.read_exact(&mut got).unwrap();
-        assert_eq!(String::from_utf8_lossy(&got), text, "after {:?}", started.elapsed());
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            text,
+            "{target} after {:?}",
+            started.elapsed()
+        );
         assert_eq!(
             lines.next().unwrap().unwrap(),
             format!("Handling connection for {local}")

@@ -81,6 +81,18 @@ pub struct Options {
     /// Private key for the client certificate used to prove the identity of the aggregator or kube-apiserver when it must call out during a request.
     #[arg(long)]
     pub proxy_client_key_file: Option<PathBuf>,
+    /// Path to a client cert file for TLS (used to reach kubelets).
+    #[arg(long)]
+    pub kubelet_client_certificate: Option<PathBuf>,
+    /// Path to a client key file for TLS (used to reach kubelets).
+    #[arg(long)]
+    pub kubelet_client_key: Option<PathBuf>,
+    /// Path to a cert file for the certificate authority of kubelets; without it their serving certificates are not verified.
+    #[arg(long)]
+    pub kubelet_certificate_authority: Option<PathBuf>,
+    /// List of the preferred NodeAddressTypes to use for kubelet connections.
+    #[arg(long, value_delimiter = ',', default_values_t = ["Hostname", "InternalDNS", "InternalIP", "ExternalDNS", "ExternalIP"].map(String::from))]
+    pub kubelet_preferred_address_types: Vec<String>,
     /// Turns on aggregator routing requests to endpoints IP rather than cluster IP.
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub enable_aggregator_routing: bool,

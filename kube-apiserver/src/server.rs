@@ -99,6 +99,12 @@ pub async fn run(opts: Options) -> Result<()> {
         proxy_client_key: opts.proxy_client_key_file.clone(),
         endpoint_routing: opts.enable_aggregator_routing,
     })?;
+    endpoints::kubelet_proxy::configure(&endpoints::kubelet_proxy::Flags {
+        client_certificate: opts.kubelet_client_certificate.clone(),
+        client_key: opts.kubelet_client_key.clone(),
+        certificate_authority: opts.kubelet_certificate_authority.clone(),
+        preferred_address_types: opts.kubelet_preferred_address_types.clone(),
+    })?;
     let api = Api::new(config, backend.clone(), auth, modes, admission, aggregator).await;
     crate::bootstrap::run(&api)
         .await

@@ -157,6 +157,17 @@ pub enum Command {
     Drain(crate::cmd::drain::DrainArgs),
     /// Display resource (CPU/memory) usage
     Top(crate::cmd::top::TopArgs),
+    /// Print the logs for a container in a pod
+    Logs(crate::cmd::logs::LogsArgs),
+    /// Execute a command in a container
+    Exec(crate::cmd::exec::ExecArgs),
+    /// Attach to a running container
+    Attach(crate::cmd::exec::AttachArgs),
+    /// Forward one or more local ports to a pod
+    #[command(name = "port-forward")]
+    PortForward(crate::cmd::port_forward::PortForwardArgs),
+    /// Copy files and directories to and from containers
+    Cp(crate::cmd::cp::CpArgs),
     /// Get documentation for a resource
     Explain(crate::cmd::explain::ExplainArgs),
     /// Output shell completion code for the specified shell (bash, zsh, fish, or powershell)

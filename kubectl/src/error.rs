@@ -59,6 +59,23 @@ impl CmdError {
         }
     }
 
+    /// From a kube-rs error: the server's Status when it sent one, else a connection error.
+    pub fn from_kube(e: kube::Error) -> CmdError {
+        match e {
+            kube::Error::Api(status) => {
+                if status.reason.is_empty() || status.reason == "Unknown" {
+                    CmdError::ServerPlain(status.message)
+                } else {
+                    CmdError::Server {
+                        reason: status.reason,
+                        message: status.message,
+                    }
+                }
+            }
+            other => crate::http::connection_error(other),
+        }
+    }
+
     /// Whether this is a NotFound Status.
     pub fn is_not_found(&self) -> bool {
         matches!(self, CmdError::Server { reason, .. } if reason == "NotFound")

@@ -97,6 +97,22 @@ async fn open(
     Ok(res)
 }
 
+/// GET `path` and return the body of a 2xx answer unread, for streams (watches, logs).
+pub async fn get_stream(client: &kube::Client, path: &str, accept: &str) -> Result<kube::client::Body, CmdError> {
+    let res = open(client, http::Method::GET, path, accept, None, Vec::new()).await?;
+    let code = res.status().as_u16();
+    if (200..300).contains(&code) {
+        return Ok(res.into_body());
+    }
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| CmdError::msg(e.to_string()))?
+        .to_bytes();
+    Err(CmdError::from_response(code, &body))
+}
+
 /// A response body read as it arrives, line by line (watch streams).
 pub struct Lines {
     body: kube::client::Body,
@@ -133,19 +149,8 @@ impl Lines {
 
 /// GET `path` and return its body as a stream of lines once the server answered 2xx.
 pub async fn stream(client: &kube::Client, path: &str, accept: &str) -> Result<Lines, CmdError> {
-    let res = open(client, http::Method::GET, path, accept, None, Vec::new()).await?;
-    let code = res.status().as_u16();
-    if !(200..300).contains(&code) {
-        let body = res
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| CmdError::msg(e.to_string()))?
-            .to_bytes();
-        return Err(CmdError::from_response(code, &body));
-    }
     Ok(Lines {
-        body: res.into_body(),
+        body: get_stream(client, path, accept).await?,
         buf: Vec::new(),
         done: false,
     })

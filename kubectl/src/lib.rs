@@ -15,6 +15,7 @@ pub mod merge;
 pub mod plugins;
 pub mod printers;
 pub mod resources;
+pub mod tar;
 
 use clap::Parser;
 use std::io::Write;

@@ -23,7 +23,7 @@ use std::time::Duration;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Headers that describe one hop, never forwarded; and identity headers a client could forge.
-const DROPPED: &[&str] = &[
+pub const DROPPED: &[&str] = &[
     "authorization",
     "connection",
     "keep-alive",
@@ -209,31 +209,72 @@ impl Transport {
         req: Request<Body>,
     ) -> Result<Response<hyper::body::Incoming>, String> {
         let cfg = self.tls_config(svc)?;
-        let tcp = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(&target.addr))
-            .await
-            .map_err(|_| format!("dial tcp {}: i/o timeout", target.addr))?
-            .map_err(|e| format!("dial tcp {}: {e}", target.addr))?;
-        let _ = tcp.set_nodelay(true);
         let server_name = ServerName::try_from(target.server_name.clone()).map_err(|e| e.to_string())?;
-        let tls = tokio_rustls::TlsConnector::from(cfg)
-            .connect(server_name, tcp)
+        send_tls(cfg, &target.addr, server_name, req)
             .await
-            .map_err(|e| format!("tls: {e}"))?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "aggregated API connection ended");
-            }
-        });
-        sender.send_request(req).await.map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())
     }
+}
+
+/// Why a request to a backend failed: the dial (TCP or TLS) or the HTTP exchange.
+#[derive(Debug)]
+pub enum SendError {
+    Dial(String),
+    Http(String),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Dial(m) | SendError::Http(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Go's wording for a failed dial (`dial tcp 127.0.0.1:10250: connect: connection refused`).
+fn dial_error(addr: &str, e: &std::io::Error) -> String {
+    let why = match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => "connect: connection refused".to_string(),
+        std::io::ErrorKind::TimedOut => "i/o timeout".to_string(),
+        _ => e.to_string(),
+    };
+    format!("dial tcp {addr}: {why}")
+}
+
+/// One request over a new HTTP/1.1 connection to `addr` with TLS; the connection supports
+/// upgrades, so a 101 answer can be taken over with `hyper::upgrade::on`.
+pub async fn send_tls(
+    cfg: Arc<rustls::ClientConfig>,
+    addr: &str,
+    server_name: ServerName<'static>,
+    req: Request<Body>,
+) -> Result<Response<hyper::body::Incoming>, SendError> {
+    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr))
+        .await
+        .map_err(|_| SendError::Dial(format!("dial tcp {addr}: i/o timeout")))?
+        .map_err(|e| SendError::Dial(dial_error(addr, &e)))?;
+    let _ = tcp.set_nodelay(true);
+    let tls = tokio_rustls::TlsConnector::from(cfg)
+        .connect(server_name, tcp)
+        .await
+        .map_err(|e| SendError::Dial(format!("tls: {e}")))?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .map_err(|e| SendError::Http(e.to_string()))?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.with_upgrades().await {
+            tracing::debug!(error = %e, "proxied connection ended");
+        }
+    });
+    sender
+        .send_request(req)
+        .await
+        .map_err(|e| SendError::Http(e.to_string()))
 }
 
 /// Accepts any server certificate (insecureSkipTLSVerify), still checking handshake signatures.
 #[derive(Debug)]
-struct NoVerification(Arc<CryptoProvider>);
+pub struct NoVerification(pub Arc<CryptoProvider>);
 
 impl ServerCertVerifier for NoVerification {
     fn verify_server_cert(

@@ -6,6 +6,7 @@ pub mod authorize;
 pub mod discovery;
 pub mod eviction;
 pub mod impersonate;
+pub mod kubelet_proxy;
 pub mod list;
 pub mod negotiate;
 pub mod patch;
@@ -208,6 +209,9 @@ async fn route(
     let info = resources::find(&rp.group, &rp.version, &rp.resource).ok_or_else(ApiError::not_found_path)?;
     if rp.namespace.is_some() && !info.namespaced {
         return Err(ApiError::not_found_path());
+    }
+    if kubelet_proxy::handles(&rp) {
+        return kubelet_proxy::serve(&api, parts, body, &rp, &query).await;
     }
     let output = negotiate::negotiate(accept, pretty)?;
     let body = read_body(body).await?;

@@ -9,6 +9,7 @@ pub mod cluster_info;
 pub mod completion;
 pub mod config;
 pub mod cordon;
+pub mod cp;
 pub mod create;
 pub mod create_files;
 pub mod delete;
@@ -16,12 +17,16 @@ pub mod describe;
 pub mod diff;
 pub mod drain;
 pub mod edit;
+pub mod exec;
 pub mod explain;
 pub mod expose;
 pub mod get;
 pub mod label;
+pub mod logs;
 pub mod objects;
 pub mod patch;
+pub mod pods;
+pub mod port_forward;
 pub mod rollout;
 pub mod run;
 pub mod scale;
@@ -73,6 +78,11 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<i32, CmdError> {
         Some(Command::Autoscale(a)) => expose::autoscale(&g, a, out).await,
         Some(Command::Drain(a)) => drain::run(&g, a, out).await,
         Some(Command::Top(a)) => top::run(&g, a, out).await,
+        Some(Command::Logs(a)) => logs::run(&g, a, out).await,
+        Some(Command::Exec(a)) => exec::exec(&g, a, out).await,
+        Some(Command::Attach(a)) => exec::attach(&g, a, out).await,
+        Some(Command::PortForward(a)) => port_forward::run(&g, a, out).await,
+        Some(Command::Cp(a)) => cp::run(&g, a, out).await,
         Some(Command::Plugin(p)) => match p.command {
             crate::cli::PluginCommand::List { name_only } => crate::plugins::list(out, name_only == Some(true)),
         },

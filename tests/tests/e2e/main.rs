@@ -22,6 +22,7 @@ mod list_semantics;
 mod node_simulator;
 mod nodes;
 mod object_semantics;
+mod pod_streams;
 mod scheduler;
 mod security;
 mod services;

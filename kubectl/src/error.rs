@@ -85,7 +85,11 @@ impl CmdError {
 impl From<crate::kubeconfig::client::ClientError> for CmdError {
     fn from(e: crate::kubeconfig::client::ClientError) -> CmdError {
         match e {
-            crate::kubeconfig::client::ClientError::Kube(m) if m.starts_with("The connection") => CmdError::Raw(m),
+            crate::kubeconfig::client::ClientError::Kube(m)
+                if m.starts_with("The connection") || m.starts_with("Unable to connect") =>
+            {
+                CmdError::Raw(m)
+            }
             e @ (crate::kubeconfig::client::ClientError::NoContext(_)
             | crate::kubeconfig::client::ClientError::NoCluster(_)) => {
                 CmdError::Raw(format!("Error in configuration: {e}"))

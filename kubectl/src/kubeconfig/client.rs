@@ -192,7 +192,8 @@ pub async fn connect(flags: &ConnectionFlags, command: &str) -> Result<Connectio
     let cfg = sources.load()?;
     let timeout = parse_timeout(flags.request_timeout.as_deref().unwrap_or("0"))?;
     let (mut config, namespace, server) = match effective(&cfg, flags)? {
-        Some((cluster, user, namespace)) => {
+        Some((cluster, mut user, namespace)) => {
+            super::exec::resolve(&mut user, &cluster)?;
             let server = cluster["server"].as_str().unwrap_or_default().to_string();
             let kc = json!({
                 "apiVersion": "v1", "kind": "Config",

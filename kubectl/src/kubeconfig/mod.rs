@@ -3,6 +3,7 @@
 //! kept in upstream's v1 field order so `config view` prints what upstream prints.
 
 pub mod client;
+mod exec;
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;

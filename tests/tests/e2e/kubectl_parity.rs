@@ -589,3 +589,57 @@ fn masking() {
         "  \"gitVersion\": \"X\",\n  gitCommit: \"X\"\n"
     );
 }
+
+/// A kubeconfig user with an exec credential plugin: both binaries run it (with the
+/// ExecCredential request in `KUBERNETES_EXEC_INFO`) and authenticate with the token it
+/// prints.
+#[test]
+fn exec_credential_plugin() {
+    let server = ApiServer::start(Store::Embedded);
+    let dir = server.dir.path();
+    let log = dir.join("plugin.log");
+    let plugin = server.file(
+        "get-token",
+        &format!(
+            "#!/bin/sh\necho \"$1 $KUBERNETES_EXEC_INFO\" >> {}\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{}\"}}}}'\n",
+            log.display(),
+            e2e::ADMIN_TOKEN
+        ),
+    );
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let kubeconfig = std::fs::read_to_string(&server.kubeconfig)
+        .expect("kubeconfig")
+        .replace(
+            &format!("token: {}", e2e::ADMIN_TOKEN),
+            &format!(
+                "exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {plugin}\n      args: [--audience]\n      interactiveMode: Never"
+            ),
+        );
+    let config = server.file("exec-config", &kubeconfig);
+    let mut calls = Vec::new();
+    for exe in [kubectl_path(33), binary("kubectl")] {
+        let _ = std::fs::remove_file(&log);
+        let out = Command::new(&exe)
+            .args(["get", "ns", "default", "-o", "name"])
+            .env("KUBECONFIG", &config)
+            .env("HOME", dir)
+            .output()
+            .expect("kubectl runs");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "namespace/default\n",
+            "{}: {}",
+            exe.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        calls.push(std::fs::read_to_string(&log).expect("plugin ran"));
+    }
+    // Ours runs the plugin once per process.
+    assert_eq!(calls[1].lines().count(), 1, "{}", calls[1]);
+    for l in calls.concat().lines().filter(|l| !l.is_empty()) {
+        assert!(
+            l.starts_with("--audience ") && l.contains("\"kind\":\"ExecCredential\""),
+            "{l}"
+        );
+    }
+}

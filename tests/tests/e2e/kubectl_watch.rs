@@ -58,7 +58,7 @@ fn watch(server: &ApiServer, exe: &Path, args: &[&str]) -> (String, i32) {
     server.ok(&["label", "cm", "w0", "-n", "w", "a=0", "--overwrite"]);
     let child = Command::new(exe)
         .args(args)
-        .args(["--request-timeout=3s"])
+        .args(["--request-timeout=5s"])
         .env("KUBECONFIG", &server.kubeconfig)
         .env("HOME", server.dir.path())
         .stdin(Stdio::null())
@@ -66,7 +66,8 @@ fn watch(server: &ApiServer, exe: &Path, args: &[&str]) -> (String, i32) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("kubectl runs");
-    std::thread::sleep(Duration::from_millis(1200));
+    // Time to start and list before the changes, which then arrive well before the timeout.
+    std::thread::sleep(Duration::from_millis(2000));
     server.ok(&["create", "cm", "w1", "-n", "w"]);
     server.ok(&["label", "cm", "w1", "-n", "w", "a=b"]);
     server.ok(&["label", "cm", "w0", "-n", "w", "a=1", "--overwrite"]);

@@ -13,6 +13,8 @@ use std::fmt::Write;
 #[derive(Debug)]
 pub struct GoTemplate {
     nodes: Vec<Node>,
+    /// The source, for the line and column of execution errors.
+    src: String,
 }
 
 #[derive(Debug)]
@@ -35,9 +37,17 @@ struct Pipeline {
 #[derive(Debug, Clone)]
 enum Arg {
     /// `.`, `.a.b`, `$`, `$x.a`, `(pipeline).a`: a root followed by field names.
-    Chain(Root, Vec<String>),
-    Func(String),
+    Chain(Root, Vec<String>, Site),
+    Func(String, Site),
     Literal(Value),
+}
+
+/// Where an operand is in the source and how Go names it in execution errors: its text, and
+/// the offset Go's parser gives it (a chain's second element, else its start).
+#[derive(Debug, Clone)]
+struct Site {
+    pos: usize,
+    text: String,
 }
 
 #[derive(Debug, Clone)]
@@ -100,7 +110,8 @@ fn err<T>(msg: impl Into<String>) -> Result<T> {
 /// A piece of the template source: text, or an action's inside.
 enum Piece {
     Text(String),
-    Action(String, usize),
+    /// The action's text, its line and its byte offset in the source.
+    Action(String, usize, usize),
 }
 
 /// Splits the source into text and actions, applying `{{-` and `-}}` trimming and dropping
@@ -140,9 +151,10 @@ fn pieces(src: &str) -> Result<Vec<Piece>> {
             inner = s;
             trim_next = true;
         }
+        let offset = src.len() - body.len() + (inner.len() - inner.trim_start().len());
         let inner = inner.trim();
         if !(inner.starts_with("/*") && inner.ends_with("*/")) {
-            out.push(Piece::Action(inner.to_string(), line_no));
+            out.push(Piece::Action(inner.to_string(), line_no, offset));
         }
         rest = &body[close + 2..];
     }
@@ -181,7 +193,10 @@ impl GoTemplate {
         let mut iter = pieces.into_iter().peekable();
         let (nodes, end) = parse_list(&mut iter)?;
         match end {
-            Stop::Eof => Ok(GoTemplate { nodes }),
+            Stop::Eof => Ok(GoTemplate {
+                nodes,
+                src: src.to_string(),
+            }),
             Stop::Closed(line) => err(format!("template: output:{line}: unexpected {{{{end}}}}")),
             Stop::Else(line, _) => err(format!("template: output:{line}: unexpected {{{{else}}}}")),
         }
@@ -190,12 +205,37 @@ impl GoTemplate {
     /// Runs the template over `data`.
     pub fn execute(&self, data: &Value) -> Result<String> {
         let mut out = String::new();
-        let mut scope = Scope {
-            vars: vec![("$".to_string(), Val::Json(data.clone()))],
-        };
-        exec_list(&self.nodes, &Val::Json(data.clone()), &mut scope, &mut out)?;
+        self.execute_into(data, &mut out)?;
         Ok(out)
     }
+
+    /// Runs the template into `out`; on failure `out` keeps what was written before it, as
+    /// Go's streaming executor leaves it.
+    pub fn execute_into(&self, data: &Value, out: &mut String) -> Result<()> {
+        let mut scope = Scope {
+            vars: vec![("$".to_string(), Val::Json(data.clone()))],
+            src: &self.src,
+        };
+        exec_list(&self.nodes, &Val::Json(data.clone()), &mut scope, out)
+    }
+}
+
+/// A string as Go's `%q` (strconv.Quote) writes it.
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 enum Stop {
@@ -211,14 +251,14 @@ type Pieces = std::iter::Peekable<std::vec::IntoIter<Piece>>;
 fn parse_list(iter: &mut Pieces) -> Result<(Vec<Node>, Stop)> {
     let mut nodes = Vec::new();
     while let Some(piece) = iter.next() {
-        let (action, line) = match piece {
+        let (action, line, offset) = match piece {
             Piece::Text(t) => {
                 if !t.is_empty() {
                     nodes.push(Node::Text(t));
                 }
                 continue;
             }
-            Piece::Action(a, line) => (a, line),
+            Piece::Action(a, line, offset) => (a, line, offset),
         };
         let (word, rest) = split_keyword(&action);
         match word {
@@ -226,14 +266,14 @@ fn parse_list(iter: &mut Pieces) -> Result<(Vec<Node>, Stop)> {
             "else" => {
                 let (w2, rest2) = split_keyword(rest);
                 let elif = if w2 == "if" {
-                    Some(parse_pipeline(rest2, line)?)
+                    Some(parse_pipeline(rest2, line, offset + action.len() - rest2.len())?)
                 } else {
                     None
                 };
                 return Ok((nodes, Stop::Else(line, elif)));
             }
             "if" | "with" | "range" => {
-                let pipe = parse_pipeline(rest, line)?;
+                let pipe = parse_pipeline(rest, line, offset + action.len() - rest.len())?;
                 let (body, alt) = parse_branches(iter, line)?;
                 nodes.push(match word {
                     "if" => Node::If(pipe, body, alt),
@@ -246,7 +286,7 @@ fn parse_list(iter: &mut Pieces) -> Result<(Vec<Node>, Stop)> {
                     "template: output:{line}: {{{{{word}}}}} is not supported by this kubectl"
                 ));
             }
-            _ => nodes.push(Node::Print(parse_pipeline(&action, line)?)),
+            _ => nodes.push(Node::Print(parse_pipeline(&action, line, offset)?)),
         }
     }
     Ok((nodes, Stop::Eof))
@@ -291,12 +331,19 @@ enum Tok {
     Comma,
 }
 
-fn tokens(s: &str, line: usize) -> Result<Vec<Tok>> {
-    let mut out = Vec::new();
+/// The tokens of an action, each with its byte offset in `s`.
+fn tokens(s: &str, line: usize) -> Result<Vec<(Tok, usize)>> {
+    let mut toks = Vec::new();
+    let mut at = Vec::new();
+    let offsets: Vec<usize> = s.char_indices().map(|(o, _)| o).collect();
     let chars: Vec<char> = s.chars().collect();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        let out = &mut toks;
+        if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            at.push(offsets[i]);
+        }
         match c {
             ' ' | '\t' | '\n' | '\r' => i += 1,
             '|' => {
@@ -370,23 +417,41 @@ fn tokens(s: &str, line: usize) -> Result<Vec<Tok>> {
             }
         }
     }
-    Ok(out)
+    Ok(toks.into_iter().zip(at).collect())
 }
 
-fn parse_pipeline(s: &str, line: usize) -> Result<Pipeline> {
-    let toks = tokens(s, line)?;
+/// One action's tokens: where they are, for operands' sites.
+struct Source<'a> {
+    text: &'a str,
+    toks: Vec<Tok>,
+    at: Vec<usize>,
+    /// The action's offset in the template.
+    base: usize,
+    line: usize,
+}
+
+fn parse_pipeline(s: &str, line: usize, base: usize) -> Result<Pipeline> {
+    let (toks, at) = tokens(s, line)?.into_iter().unzip();
+    let src = Source {
+        text: s,
+        toks,
+        at,
+        base,
+        line,
+    };
     let mut pos = 0;
-    let pipe = pipeline(&toks, &mut pos, line)?;
-    if pos < toks.len() {
+    let pipe = pipeline(&src, &mut pos)?;
+    if pos < src.toks.len() {
         return err(format!(
             "template: output:{line}: unexpected {:?} in operand",
-            toks[pos]
+            src.toks[pos]
         ));
     }
     Ok(pipe)
 }
 
-fn pipeline(toks: &[Tok], pos: &mut usize, line: usize) -> Result<Pipeline> {
+fn pipeline(src: &Source, pos: &mut usize) -> Result<Pipeline> {
+    let (toks, line) = (&src.toks, src.line);
     let mut p = Pipeline {
         vars: Vec::new(),
         declare: false,
@@ -413,6 +478,7 @@ fn pipeline(toks: &[Tok], pos: &mut usize, line: usize) -> Result<Pipeline> {
         *pos = look + 1;
     }
     let mut cmd = Vec::new();
+    let mut cmd_start = *pos;
     while let Some(t) = toks.get(*pos) {
         match t {
             Tok::Close => break,
@@ -420,55 +486,88 @@ fn pipeline(toks: &[Tok], pos: &mut usize, line: usize) -> Result<Pipeline> {
                 if cmd.is_empty() {
                     return err(format!("template: output:{line}: missing command"));
                 }
-                p.commands.push(std::mem::take(&mut cmd));
+                p.commands
+                    .push(name_call(src, std::mem::take(&mut cmd), cmd_start, *pos));
                 *pos += 1;
+                cmd_start = *pos;
             }
-            _ => cmd.push(operand(toks, pos, line)?),
+            _ => cmd.push(operand(src, pos)?),
         }
     }
     if cmd.is_empty() {
         return err(format!("template: output:{line}: missing value for command"));
     }
-    p.commands.push(cmd);
+    p.commands.push(name_call(src, cmd, cmd_start, *pos));
     Ok(p)
 }
 
-fn operand(toks: &[Tok], pos: &mut usize, line: usize) -> Result<Arg> {
+/// A function call is named in errors by its whole command (`<index .data 5>`).
+fn name_call(src: &Source, mut cmd: Vec<Arg>, first: usize, end: usize) -> Vec<Arg> {
+    if let Some(Arg::Func(_, site)) = cmd.first_mut() {
+        let to = src.at.get(end).copied().unwrap_or(src.text.len());
+        site.text = src.text[src.at[first]..to].trim_end().to_string();
+    }
+    cmd
+}
+
+fn operand(src: &Source, pos: &mut usize) -> Result<Arg> {
+    let (toks, line) = (&src.toks, src.line);
+    let start = src.at[*pos];
     let t = toks[*pos].clone();
     *pos += 1;
+    // A chain's site is its second element, when it has one.
+    let site = |word: &str, start: usize| Site {
+        pos: src.base + start + word[1..].find('.').map_or(0, |i| i + 1),
+        text: word.to_string(),
+    };
     Ok(match t {
         Tok::Str(s) => Arg::Literal(Value::String(s)),
         Tok::Num(n) => Arg::Literal(n),
         Tok::Open => {
-            let inner = pipeline(toks, pos, line)?;
+            let inner = pipeline(src, pos)?;
             if toks.get(*pos) != Some(&Tok::Close) {
                 return err(format!("template: output:{line}: unclosed left paren"));
             }
             *pos += 1;
             // `(pipeline).a.b`
             let mut fields = Vec::new();
+            let mut end = src.at[*pos - 1] + 1;
+            let mut at = src.base + start;
             if let Some(Tok::Word(w)) = toks.get(*pos)
                 && w.starts_with('.')
             {
                 fields = field_names(w);
+                at = src.base + src.at[*pos];
+                end = src.at[*pos] + w.len();
                 *pos += 1;
             }
-            Arg::Chain(Root::Sub(Box::new(inner)), fields)
+            let text = src.text[start..end].to_string();
+            Arg::Chain(Root::Sub(Box::new(inner)), fields, Site { pos: at, text })
         }
         Tok::Word(w) => match w.as_str() {
             "true" => Arg::Literal(Value::Bool(true)),
             "false" => Arg::Literal(Value::Bool(false)),
             "nil" => Arg::Literal(Value::Null),
-            "." => Arg::Chain(Root::Dot, Vec::new()),
-            _ if w.starts_with('.') => Arg::Chain(Root::Dot, field_names(&w)),
+            "." => Arg::Chain(Root::Dot, Vec::new(), site(&w, start)),
+            _ if w.starts_with('.') => Arg::Chain(Root::Dot, field_names(&w), site(&w, start)),
             _ if w.starts_with('$') => {
                 let (var, fields) = match w.find('.') {
                     Some(i) => (w[..i].to_string(), field_names(&w[i..])),
                     None => (w.clone(), Vec::new()),
                 };
-                Arg::Chain(Root::Var(var), fields)
+                let s = Site {
+                    pos: src.base + start + w.find('.').unwrap_or(0),
+                    text: w.clone(),
+                };
+                Arg::Chain(Root::Var(var), fields, s)
             }
-            _ if FUNCTIONS.contains(&w.as_str()) => Arg::Func(w),
+            _ if FUNCTIONS.contains(&w.as_str()) => {
+                let s = Site {
+                    pos: src.base + start,
+                    text: w.clone(),
+                };
+                Arg::Func(w, s)
+            }
             _ => return err(format!("template: output:{line}: function \"{w}\" not defined")),
         },
         other => return err(format!("template: output:{line}: unexpected {other:?} in operand")),
@@ -501,11 +600,24 @@ const FUNCTIONS: &[&str] = &[
     "exists",
 ];
 
-struct Scope {
+struct Scope<'a> {
     vars: Vec<(String, Val)>,
+    src: &'a str,
 }
 
-impl Scope {
+impl Scope<'_> {
+    /// An execution error at `site`, located as Go's ErrorContext does it.
+    fn fail(&self, site: &Site, msg: &str) -> TemplateError {
+        let pos = site.pos.min(self.src.len());
+        let before = &self.src[..pos];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rfind('\n').map_or(pos, |i| pos - i - 1);
+        TemplateError(format!(
+            "template: output:{line}:{col}: executing \"output\" at <{}>: {msg}",
+            site.text
+        ))
+    }
+
     fn get(&self, name: &str) -> Result<Val> {
         match self.vars.iter().rev().find(|(n, _)| n == name) {
             Some((_, v)) => Ok(v.clone()),
@@ -560,7 +672,13 @@ fn exec_list(nodes: &[Node], dot: &Val, scope: &mut Scope, out: &mut String) -> 
                     Value::Number(n) if n.as_i64().is_some() => (0..n.as_i64().unwrap_or(0))
                         .map(|i| (Value::from(i), Value::from(i)))
                         .collect(),
-                    other => return err(format!("range can't iterate over {}", go_sprint(&other))),
+                    other => {
+                        let msg = format!("range can't iterate over {}", go_sprint(&other));
+                        return Err(match last_site(&bare) {
+                            Some(site) => scope.fail(site, &msg),
+                            None => TemplateError(msg),
+                        });
+                    }
                 };
                 if items.is_empty() {
                     exec_list(alt, dot, scope, out)?;
@@ -585,6 +703,14 @@ fn exec_list(nodes: &[Node], dot: &Val, scope: &mut Scope, out: &mut String) -> 
     Ok(())
 }
 
+/// The operand Go's executor last stood on after a pipeline: its last command's first.
+fn last_site(p: &Pipeline) -> Option<&Site> {
+    match p.commands.last()?.first()? {
+        Arg::Chain(_, _, site) | Arg::Func(_, site) => Some(site),
+        Arg::Literal(_) => None,
+    }
+}
+
 fn eval_pipeline(p: &Pipeline, dot: &Val, scope: &mut Scope) -> Result<Val> {
     let mut last: Option<Val> = None;
     for cmd in &p.commands {
@@ -599,13 +725,13 @@ fn eval_pipeline(p: &Pipeline, dot: &Val, scope: &mut Scope) -> Result<Val> {
 
 fn eval_command(cmd: &[Arg], dot: &Val, scope: &mut Scope, piped: Option<Val>) -> Result<Val> {
     match &cmd[0] {
-        Arg::Func(name) => {
+        Arg::Func(name, site) => {
             let mut args = Vec::new();
             for a in &cmd[1..] {
                 args.push(eval_arg(a, dot, scope)?);
             }
             args.extend(piped);
-            call(name, args)
+            call(name, args).map_err(|e| scope.fail(site, &e.0))
         }
         first => {
             if cmd.len() > 1 || piped.is_some() {
@@ -619,19 +745,25 @@ fn eval_command(cmd: &[Arg], dot: &Val, scope: &mut Scope, piped: Option<Val>) -
 fn eval_arg(a: &Arg, dot: &Val, scope: &mut Scope) -> Result<Val> {
     match a {
         Arg::Literal(v) => Ok(Val::Json(v.clone())),
-        Arg::Func(name) => call(name, Vec::new()),
-        Arg::Chain(root, fields) => {
+        Arg::Func(name, site) => call(name, Vec::new()).map_err(|e| scope.fail(site, &e.0)),
+        Arg::Chain(root, fields, site) => {
             let mut v = match root {
                 Root::Dot => dot.clone(),
                 Root::Var(name) => scope.get(name)?,
                 Root::Sub(p) => eval_pipeline(p, dot, scope)?,
             };
-            for f in fields {
+            for (i, f) in fields.iter().enumerate() {
                 v = match v {
                     Val::Json(Value::Object(m)) => m.get(f).cloned().map_or(Val::Missing, Val::Json),
                     Val::Missing | Val::Json(Value::Null) => Val::Missing,
                     Val::Json(other) => {
-                        return err(format!("can't evaluate field {f} in type {}", go_type(&other)));
+                        // Values read out of maps are interfaces; a function's result is typed.
+                        let typ = match root {
+                            Root::Sub(_) if i == 0 => go_type(&other),
+                            _ => "interface {}",
+                        };
+                        let msg = format!("can't evaluate field {f} in type {typ}");
+                        return Err(scope.fail(site, &msg));
                     }
                 };
             }
@@ -697,6 +829,10 @@ fn call(name: &str, args: Vec<Val>) -> Result<Val> {
             for k in &args[1..] {
                 v = match (v.json(), k.json()) {
                     (Value::Object(m), Value::String(s)) => m.get(&s).cloned().map_or(Val::Missing, Val::Json),
+                    (Value::Object(_), k) => {
+                        let typ = if k.is_i64() { "int" } else { go_type(&k) };
+                        return err(format!("error calling index: value has type {typ}; should be string"));
+                    }
                     (Value::Array(a), Value::Number(n)) => match n.as_u64().and_then(|i| a.get(i as usize)) {
                         Some(x) => Val::Json(x.clone()),
                         None => return err(format!("error calling index: index out of range: {n}")),
@@ -980,6 +1116,30 @@ mod tests {
         );
         assert_eq!(run("{{with .data}}{{.a}}{{end}} {{- \" t\" -}}  x", &d), "1 tx");
         assert_eq!(run("{{/* note */}}{{ (index .data \"b\") }}", &d), "2");
+    }
+
+    #[test]
+    fn quoting_as_go() {
+        assert_eq!(go_quote("a\n{{ \"x\" }}\\"), "\"a\\n{{ \\\"x\\\" }}\\\\\"");
+    }
+
+    #[test]
+    fn execution_errors_are_located() {
+        let d = json!({"metadata": {"name": "w0"}});
+        let t = GoTemplate::parse("{{range .metadata.name}}x{{end}}").expect("parses");
+        let e = t.execute(&d).expect_err("fails");
+        assert_eq!(
+            e.0,
+            "template: output:1:17: executing \"output\" at <.metadata.name>: range can't iterate over w0"
+        );
+        let t = GoTemplate::parse("a\n{{ index .metadata 5 }}").expect("parses");
+        let mut out = String::new();
+        let e = t.execute_into(&d, &mut out).expect_err("fails");
+        assert_eq!(out, "a\n");
+        assert_eq!(
+            e.0,
+            "template: output:2:3: executing \"output\" at <index .metadata 5>: error calling index: value has type int; should be string"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::error::CmdError;
 use crate::http::{self, ACCEPT_JSON, ACCEPT_TABLE};
 use crate::inputs;
 use crate::printers::custom_columns;
-use crate::printers::gotemplate::GoTemplate;
+use crate::printers::gotemplate::{GoTemplate, go_quote};
 use crate::printers::jsonpath::JsonPath;
 use crate::printers::table::{TableOptions, TablePrinter};
 use crate::printers::{go_sprint, json, name_of, tabwriter::TabWriter, yaml};
@@ -305,20 +305,24 @@ fn emit(out: &mut Output, text: &str, pending_separator: &mut bool, written: &mu
     *written = true;
 }
 
-/// Runs a Go template over `doc`; on failure prints upstream's debugging dump on stderr.
+/// Runs a Go template over `doc`; on failure prints upstream's debugging dump (on stdout, where
+/// the printer writes).
 fn run_template(t: &GoTemplate, src: &str, doc: &Value, out: &mut Output) -> Result<(), CmdError> {
-    match t.execute(doc) {
-        Ok(text) => {
-            out.stdout.push_str(&text);
-            Ok(())
-        }
+    let mut text = String::new();
+    let result = t.execute_into(doc, &mut text);
+    out.stdout.push_str(&text);
+    match result {
+        Ok(()) => Ok(()),
         Err(e) => {
-            out.stderr.push_str(&format!(
+            out.stdout.push_str(&format!(
                 "Error executing template: {e}. Printing more information for debugging the template:\n\ttemplate was:\n\t\t{src}\n\traw data was:\n\t\t{}\n\tobject given to template engine was:\n\t\t{}\n\n",
                 json::to_compact(doc),
                 go_sprint(doc)
             ));
-            Err(CmdError::msg(format!("error executing template \"{src}\": {e}")))
+            Err(CmdError::msg(format!(
+                "error executing template {}: {e}",
+                go_quote(src)
+            )))
         }
     }
 }

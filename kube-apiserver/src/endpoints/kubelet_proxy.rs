@@ -94,12 +94,17 @@ fn tls_config(flags: &Flags) -> anyhow::Result<rustls::ClientConfig> {
     Ok(cfg)
 }
 
-/// Whether this request is for a subresource the kubelet serves.
+/// Whether this request is for a subresource the kubelet serves: a pod's streams, or a
+/// node's proxy.
 pub fn handles(rp: &ResourcePath) -> bool {
+    let sub = rp.subresource.as_deref();
     rp.group.is_empty()
-        && rp.resource == "pods"
         && rp.name.is_some()
-        && rp.subresource.as_deref().is_some_and(|s| SUBRESOURCES.contains(&s))
+        && match rp.resource.as_str() {
+            "pods" => sub.is_some_and(|s| SUBRESOURCES.contains(&s)),
+            "nodes" => sub == Some("proxy"),
+            _ => false,
+        }
 }
 
 /// Where on which kubelet a request goes.
@@ -117,6 +122,9 @@ pub async fn serve(
     rp: &ResourcePath,
     query: &Query,
 ) -> ApiResult<Response<Body>> {
+    if rp.resource == "nodes" {
+        return node_proxy(api, parts, body, rp.name.as_deref().unwrap_or_default()).await;
+    }
     let sub = rp.subresource.as_deref().unwrap_or_default();
     let allowed = match sub {
         "log" => parts.method == Method::GET,
@@ -178,6 +186,48 @@ pub async fn serve(
         upgrade(parts, body, &location).await
     } else if sub == "log" {
         logs(parts, &location, name).await
+    } else {
+        plain(parts, body, &location).await
+    }
+}
+
+/// `nodes/NAME[:PORT]/proxy/PATH`: any request, passed to the node's kubelet at PATH (upstream's
+/// node ResourceLocation: the kubelet's port unless the name carries one).
+async fn node_proxy(
+    api: &Api,
+    parts: http::request::Parts,
+    body: hyper::body::Incoming,
+    id: &str,
+) -> ApiResult<Response<Body>> {
+    let (node, port) = match id.rsplit_once(':') {
+        Some((n, p)) if p.parse::<u16>().is_ok() => (n.trim_start_matches("https:"), Some(p)),
+        _ => (id.trim_start_matches("https:"), None),
+    };
+    let (mut addr, host) = kubelet_address(api, node).await?;
+    if let Some(p) = port {
+        let h = addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h).to_string();
+        addr = format!("{h}:{p}");
+    }
+    // Everything after `/proxy` in the request path, `/` when nothing.
+    let path = parts.uri.path();
+    let after_name = path.find("/nodes/").map_or("", |i| &path[i + "/nodes/".len()..]);
+    let rest = after_name
+        .split_once('/')
+        .map_or("", |(_, r)| r)
+        .strip_prefix("proxy")
+        .unwrap_or_default();
+    let rest = if rest.is_empty() { "/" } else { rest };
+    let path_and_query = match parts.uri.query() {
+        Some(q) => format!("{rest}?{q}"),
+        None => rest.to_string(),
+    };
+    let location = Location {
+        addr,
+        host,
+        path_and_query,
+    };
+    if is_upgrade(&parts.headers) {
+        upgrade(parts, body, &location).await
     } else {
         plain(parts, body, &location).await
     }

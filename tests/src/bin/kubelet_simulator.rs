@@ -2,6 +2,7 @@
 //! `attach`, `cp` and `port-forward` through kube-apiserver without containers. It registers
 //! its Node (InternalIP 127.0.0.1, the daemon endpoint port) and serves the kubelet's paths
 //! over TLS, accepting only clients with a certificate from `--client-ca-file`:
+//! - `/healthz`: `ok` (for `nodes/<name>/proxy`);
 //! - `/containerLogs/{ns}/{pod}/{container}`: the file `<log-dir>/<ns>_<pod>_<container>.log`
 //!   (`--previous`: `<ns>_<pod>_<container>.previous.log`), with follow, tailLines, limitBytes
 //!   and timestamps (the time a line is served: the files carry none);
@@ -118,6 +119,7 @@ impl Server {
         eprintln!("{} {}", req.method(), req.uri());
         let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         match segs.as_slice() {
+            ["healthz"] => text(StatusCode::OK, "ok"),
             ["containerLogs", ns, pod, container] => self.logs(ns, pod, container, &query).await,
             ["exec", ns, pod, container] => {
                 let command = query.all("command");

@@ -255,6 +255,11 @@ fn pod_logs_exec_and_port_forward_through_the_kubelet() {
         "logs ghost",
         "get --raw /api/v1/namespaces/default/pods/multi/log",
         "get --raw /api/v1/namespaces/default/pods/web/log?container=nope",
+        "get --raw /api/v1/nodes/node1/proxy/healthz",
+        "get --raw /api/v1/nodes/node1/proxy/nope",
+        "get --raw /api/v1/nodes/node1/proxy/containerLogs/default/web/web?tailLines=1",
+        "get --raw /api/v1/nodes/nope/proxy/healthz",
+        "get --raw /api/v1/nodes/dead/proxy/healthz",
         "exec web -- echo hi",
         "exec deploy/web -- echo hi",
         "exec multi -- echo first",
@@ -280,6 +285,12 @@ fn pod_logs_exec_and_port_forward_through_the_kubelet() {
     // authorization and name a container on a reachable kubelet.
     let execs = c.kubelet.log().matches("GET /exec/").count() - execs_before;
     assert_eq!(execs, 2 * 6, "{}", c.kubelet.log());
+    // A node's proxy reaches its kubelet, whatever path follows.
+    let (code, body) = s.request("GET", "/api/v1/nodes/node1/proxy/healthz", "*/*", None);
+    assert_eq!((code, body.as_str()), (200, "ok"));
+    let (code, _) = s.request("GET", "/api/v1/nodes/node1/proxy/nope", "*/*", None);
+    assert_eq!(code, 404);
+    assert!(c.kubelet.log().contains("GET /healthz"), "{}", c.kubelet.log());
     // Log options are validated before anything is proxied.
     let (code, body) = s.request(
         "GET",

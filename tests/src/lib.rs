@@ -75,11 +75,12 @@ impl Drop for Etcd {
     }
 }
 
-/// Serves the files of `dir` over plain HTTP/1.1 on a free loopback port (for `-f URL`
-/// tests): 200 with the file, 404 otherwise, and `/moved/<file>` redirects to `/<file>`.
+/// Serves the files of `dir` over plain HTTP/1.1 on a free port of every address (for `-f
+/// URL` tests, and as a pod's server for the API server's pod and service proxies): 200 with
+/// the file, 404 otherwise, and `/moved/<file>` redirects to `/<file>`.
 pub fn serve_files(dir: PathBuf) -> u16 {
     use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let listener = std::net::TcpListener::bind("0.0.0.0:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
@@ -109,6 +110,16 @@ pub fn serve_files(dir: PathBuf) -> u16 {
         }
     });
     port
+}
+
+/// This machine's address on its default route (not loopback), for servers the API server
+/// must treat as a pod's.
+pub fn host_ip() -> String {
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").and_then(|s| s.connect("192.0.2.1:80").map(|_| s));
+    probe
+        .and_then(|s| s.local_addr())
+        .map(|a| a.ip().to_string())
+        .expect("a default route")
 }
 
 pub fn wait_for_port(port: u16, limit: Duration) {

@@ -258,7 +258,25 @@ pub async fn send_tls(
         .connect(server_name, tcp)
         .await
         .map_err(|e| SendError::Dial(format!("tls: {e}")))?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+    exchange(TokioIo::new(tls), req).await
+}
+
+/// One request over a new plain HTTP/1.1 connection to `addr`.
+pub async fn send_plain(addr: &str, req: Request<Body>) -> Result<Response<hyper::body::Incoming>, SendError> {
+    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr))
+        .await
+        .map_err(|_| SendError::Dial(format!("dial tcp {addr}: i/o timeout")))?
+        .map_err(|e| SendError::Dial(dial_error(addr, &e)))?;
+    let _ = tcp.set_nodelay(true);
+    exchange(TokioIo::new(tcp), req).await
+}
+
+/// Sends `req` over a fresh connection `io` that supports upgrades.
+async fn exchange<T>(io: T, req: Request<Body>) -> Result<Response<hyper::body::Incoming>, SendError>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
         .await
         .map_err(|e| SendError::Http(e.to_string()))?;
     tokio::spawn(async move {

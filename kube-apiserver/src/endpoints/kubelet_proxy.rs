@@ -107,11 +107,11 @@ pub fn handles(rp: &ResourcePath) -> bool {
         }
 }
 
-/// Where on which kubelet a request goes.
-struct Location {
-    addr: String,
-    host: String,
-    path_and_query: String,
+/// Where a proxied request goes: the address to dial, the host (for TLS names) and the path.
+pub(super) struct Location {
+    pub(super) addr: String,
+    pub(super) host: String,
+    pub(super) path_and_query: String,
 }
 
 /// Proxies one request for a pod subresource to the pod's kubelet.
@@ -208,28 +208,32 @@ async fn node_proxy(
         let h = addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h).to_string();
         addr = format!("{h}:{p}");
     }
-    // Everything after `/proxy` in the request path, `/` when nothing.
-    let path = parts.uri.path();
-    let after_name = path.find("/nodes/").map_or("", |i| &path[i + "/nodes/".len()..]);
+    let location = Location {
+        addr,
+        host,
+        path_and_query: proxied_path(&parts.uri, "nodes"),
+    };
+    if is_upgrade(&parts.headers) {
+        upgrade(parts, body, &location).await
+    } else {
+        plain(parts, body, &location).await
+    }
+}
+
+/// The path and query after `/<resource>/<name>/proxy` in a proxy request, `/` when nothing.
+pub(super) fn proxied_path(uri: &http::Uri, resource: &str) -> String {
+    let path = uri.path();
+    let marker = format!("/{resource}/");
+    let after_name = path.find(&marker).map_or("", |i| &path[i + marker.len()..]);
     let rest = after_name
         .split_once('/')
         .map_or("", |(_, r)| r)
         .strip_prefix("proxy")
         .unwrap_or_default();
     let rest = if rest.is_empty() { "/" } else { rest };
-    let path_and_query = match parts.uri.query() {
+    match uri.query() {
         Some(q) => format!("{rest}?{q}"),
         None => rest.to_string(),
-    };
-    let location = Location {
-        addr,
-        host,
-        path_and_query,
-    };
-    if is_upgrade(&parts.headers) {
-        upgrade(parts, body, &location).await
-    } else {
-        plain(parts, body, &location).await
     }
 }
 
@@ -450,7 +454,7 @@ fn server_name(location: &Location) -> ApiResult<ServerName<'static>> {
         .map_err(|e| ApiError::internal(format!("kubelet address {}: {e}", location.host)))
 }
 
-fn kubelet_request(
+pub(super) fn kubelet_request(
     parts: &http::request::Parts,
     body: Body,
     location: &Location,

@@ -10,6 +10,7 @@ pub mod kubelet_proxy;
 pub mod list;
 pub mod negotiate;
 pub mod patch;
+pub mod pod_proxy;
 pub mod request;
 pub mod rest;
 pub mod reviews;
@@ -212,6 +213,9 @@ async fn route(
     }
     if kubelet_proxy::handles(&rp) {
         return kubelet_proxy::serve(&api, parts, body, &rp, &query).await;
+    }
+    if pod_proxy::handles(&rp) {
+        return pod_proxy::serve(&api, parts, body, &rp).await;
     }
     let output = negotiate::negotiate(accept, pretty)?;
     let body = read_body(body).await?;

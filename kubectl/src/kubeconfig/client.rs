@@ -223,6 +223,9 @@ pub async fn connect(flags: &ConnectionFlags, command: &str) -> Result<Connectio
             }
         },
     };
+    // kube-rs retries 429/503/504 up to 15 times with growing pauses; upstream kubectl only
+    // waits when the server sends Retry-After, so an unavailable API fails at once.
+    config.default_retry = false;
     config.read_timeout = timeout;
     if let Some(t) = timeout {
         config.connect_timeout = Some(t);

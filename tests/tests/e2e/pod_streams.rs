@@ -563,3 +563,94 @@ fn forward_and_echo(c: &Cluster, target: &str, port: u16, remote: u16) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// `pods/NAME[:PORT]/proxy/PATH` and `services/NAME:PORT/proxy/PATH` reach a server the
+/// objects point at (a file server on this machine's address standing in for the pod), for
+/// both kubectl binaries; loopback pod IPs are refused as upstream refuses them.
+#[test]
+fn pod_and_service_proxy() {
+    let server = ApiServer::start(e2e::Store::Embedded);
+    server.file("hello.txt", "hello through the proxy\n");
+    let port = e2e::serve_files(server.dir.path().to_path_buf());
+    let ip = e2e::host_ip();
+    let objects = format!(
+        "apiVersion: v1
+kind: Pod
+metadata: {{name: px}}
+spec: {{containers: [{{name: c, image: nginx, ports: [{{containerPort: {port}}}]}}]}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: local}}
+spec: {{containers: [{{name: c, image: nginx}}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: pxs}}
+spec: {{ports: [{{name: http, port: 80, targetPort: {port}}}]}}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {{name: pxs}}
+subsets:
+- addresses: [{{ip: {ip}, targetRef: {{kind: Pod, namespace: default, name: px}}}}]
+  ports: [{{name: http, port: {port}}}]
+"
+    );
+    server.ok_stdin(&["apply", "-f", "-"], &objects);
+    for (pod, pod_ip) in [("px", ip.as_str()), ("local", "127.0.0.1")] {
+        let status = format!("{{\"status\":{{\"podIP\":\"{pod_ip}\",\"podIPs\":[{{\"ip\":\"{pod_ip}\"}}]}}}}");
+        server.ok(&[
+            "patch",
+            "pod",
+            pod,
+            "--subresource",
+            "status",
+            "--type",
+            "merge",
+            "-p",
+            &status,
+        ]);
+    }
+    let rows: Vec<_> = [
+        "get --raw /api/v1/namespaces/default/pods/px/proxy/hello.txt",
+        &format!("get --raw /api/v1/namespaces/default/pods/px:{port}/proxy/nope.txt"),
+        &format!("get --raw /api/v1/namespaces/default/pods/http:px:{port}/proxy/hello.txt"),
+        "get --raw /api/v1/namespaces/default/pods/local/proxy/hello.txt",
+        "get --raw /api/v1/namespaces/default/pods/ghost/proxy/hello.txt",
+        "get --raw /api/v1/namespaces/default/services/pxs:80/proxy/hello.txt",
+        "get --raw /api/v1/namespaces/default/services/pxs:http/proxy/hello.txt",
+        "get --raw /api/v1/namespaces/default/services/pxs:81/proxy/hello.txt",
+        "get --raw /api/v1/namespaces/default/services/ghost:80/proxy/hello.txt",
+    ]
+    .iter()
+    .map(|l| row(l))
+    .collect();
+    check_rows(&server, "pod and service proxy", &rows);
+    for path in [
+        "/api/v1/namespaces/default/pods/px/proxy/hello.txt",
+        "/api/v1/namespaces/default/services/pxs:80/proxy/hello.txt",
+    ] {
+        let (code, body) = server.request("GET", path, "*/*", None);
+        assert_eq!((code, body.as_str()), (200, "hello through the proxy\n"), "{path}");
+    }
+    let (code, body) = server.request(
+        "GET",
+        "/api/v1/namespaces/default/pods/local/proxy/hello.txt",
+        "application/json",
+        None,
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("address not allowed"), "{body}");
+    let (code, body) = server.request(
+        "GET",
+        "/api/v1/namespaces/default/services/pxs:81/proxy/",
+        "application/json",
+        None,
+    );
+    assert_eq!(code, 503, "{body}");
+    assert!(
+        body.contains(r#"no service port 81 found for service \"pxs\""#),
+        "{body}"
+    );
+}

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod sim;
+pub mod tls_server;
 
 pub const ADMIN_TOKEN: &str = "e2e-admin-token";
 

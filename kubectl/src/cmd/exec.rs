@@ -19,6 +19,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub struct ExecArgs {
     /// The pod (or TYPE/NAME), then `--` and the command.
     pub args: Vec<String>,
+    #[command(flatten)]
+    pub streams: StreamFlags,
+}
+
+/// The flags exec and attach share.
+#[derive(Args, Debug)]
+pub struct StreamFlags {
     /// Container name. If omitted, use the kubectl.kubernetes.io/default-container annotation
     /// for selecting the container to be attached or the first container in the pod.
     #[arg(short = 'c', long)]
@@ -37,6 +44,26 @@ pub struct ExecArgs {
     pub pod_running_timeout: Option<String>,
 }
 
+impl StreamFlags {
+    fn quiet(&self) -> bool {
+        self.quiet == Some(true)
+    }
+
+    /// The streams to open into `pod`: its chosen container, stdin when asked for, and a TTY
+    /// (instead of stderr) when one makes sense.
+    fn params(&self, pod: &serde_json::Value) -> Result<AttachParams, CmdError> {
+        let container = pods::container(pod, self.container.as_deref(), self.quiet(), None)?;
+        let stdin = self.stdin == Some(true);
+        let tty = tty_wanted(self.tty == Some(true), stdin, self.quiet());
+        Ok(AttachParams::default()
+            .container(container)
+            .stdin(stdin)
+            .stdout(true)
+            .stderr(!tty)
+            .tty(tty))
+    }
+}
+
 pub async fn exec(g: &GlobalArgs, a: ExecArgs, _out: &mut Output) -> Result<i32, CmdError> {
     // The pod, then the command (after `--`, which clap takes away).
     let Some((target, command)) = a.args.split_first() else {
@@ -49,44 +76,22 @@ pub async fn exec(g: &GlobalArgs, a: ExecArgs, _out: &mut Output) -> Result<i32,
     let ns = s.conn.namespace.clone();
     let pod = pods::attachable_pod(&mut s, &ns, target).await?;
     check_phase(&pod, "exec into")?;
-    let quiet = a.quiet == Some(true);
-    let container = pods::container(&pod, a.container.as_deref(), quiet, None)?;
-    let stdin = a.stdin == Some(true);
-    let tty = tty_wanted(a.tty == Some(true), stdin, quiet);
-    let params = AttachParams::default()
-        .container(container)
-        .stdin(stdin)
-        .stdout(true)
-        .stderr(!tty)
-        .tty(tty);
+    let params = a.streams.params(&pod)?;
     let api: kube::Api<Pod> = kube::Api::namespaced(s.client().clone(), &ns);
     let name = pod["metadata"]["name"].as_str().unwrap_or_default();
     let process = match api.exec(name, command.to_vec(), &params).await {
         Ok(p) => p,
         Err(e) => return Err(spdy_retry(&s, &ns, name, "exec", &stream_query(&params, command), e).await),
     };
-    relay(process, stdin).await
+    relay(process, params.stdin).await
 }
 
 #[derive(Args, Debug)]
 pub struct AttachArgs {
     /// The pod (or TYPE/NAME).
     pub args: Vec<String>,
-    /// Container name.
-    #[arg(short = 'c', long)]
-    pub container: Option<String>,
-    /// Pass stdin to the container
-    #[arg(short = 'i', long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    pub stdin: Option<bool>,
-    /// Stdin is a TTY
-    #[arg(short = 't', long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    pub tty: Option<bool>,
-    /// Only print output from the remote session
-    #[arg(short = 'q', long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    pub quiet: Option<bool>,
-    /// The length of time to wait until at least one pod is running
-    #[arg(long = "pod-running-timeout")]
-    pub pod_running_timeout: Option<String>,
+    #[command(flatten)]
+    pub streams: StreamFlags,
 }
 
 pub async fn attach(g: &GlobalArgs, a: AttachArgs, _out: &mut Output) -> Result<i32, CmdError> {
@@ -99,26 +104,17 @@ pub async fn attach(g: &GlobalArgs, a: AttachArgs, _out: &mut Output) -> Result<
     let ns = s.conn.namespace.clone();
     let pod = pods::attachable_pod(&mut s, &ns, target).await?;
     check_phase(&pod, "attach to")?;
-    let quiet = a.quiet == Some(true);
-    let container = pods::container(&pod, a.container.as_deref(), quiet, None)?;
-    let stdin = a.stdin == Some(true);
-    let tty = tty_wanted(a.tty == Some(true), stdin, quiet);
-    if !quiet {
+    let params = a.streams.params(&pod)?;
+    if !a.streams.quiet() {
         eprintln!("If you don't see a command prompt, try pressing enter.");
     }
-    let params = AttachParams::default()
-        .container(container)
-        .stdin(stdin)
-        .stdout(true)
-        .stderr(!tty)
-        .tty(tty);
     let api: kube::Api<Pod> = kube::Api::namespaced(s.client().clone(), &ns);
     let name = pod["metadata"]["name"].as_str().unwrap_or_default();
     let process = match api.attach(name, &params).await {
         Ok(p) => p,
         Err(e) => return Err(spdy_retry(&s, &ns, name, "attach", &stream_query(&params, &[]), e).await),
     };
-    relay(process, stdin).await
+    relay(process, params.stdin).await
 }
 
 /// The query of an exec or attach request.

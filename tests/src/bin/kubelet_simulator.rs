@@ -19,7 +19,7 @@ use futures::{SinkExt, StreamExt};
 use http::{Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, StreamBody, combinators::BoxBody};
 use hyper::body::Frame;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{Value, json};
@@ -535,19 +535,7 @@ async fn port_forward(ws: WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>, po
 fn load_tls(args: &Args) -> anyhow::Result<rustls::ServerConfig> {
     let chain = CertificateDer::pem_file_iter(&args.tls_cert_file)?.collect::<Result<Vec<_>, _>>()?;
     let key = PrivateKeyDer::from_pem_file(&args.tls_private_key_file)?;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(&args.client_ca_file)? {
-        roots.add(cert?)?;
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier =
-        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build()?;
-    let mut tls = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(chain, key)?;
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(tls)
+    e2e::tls_server::mutual_tls(chain, key, &args.client_ca_file, &[b"http/1.1"])
 }
 
 /// Creates (or updates) this kubelet's Node with its address and daemon endpoint.
@@ -577,27 +565,12 @@ async fn register(args: &Args) -> anyhow::Result<()> {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(load_tls(&args)?));
+    let tls = load_tls(&args)?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     register(&args).await?;
     let server = Arc::new(Server { args });
     eprintln!("serving the kubelet API on {}", listener.local_addr()?);
-    loop {
-        let (tcp, _) = listener.accept().await?;
-        let (acceptor, server) = (acceptor.clone(), server.clone());
-        tokio::spawn(async move {
-            let Ok(stream) = acceptor.accept(tcp).await else {
-                return;
-            };
-            let service = hyper::service::service_fn(move |req| {
-                let server = server.clone();
-                async move { Ok::<_, std::convert::Infallible>(server.handle(req).await) }
-            });
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .await;
-        });
-    }
+    e2e::tls_server::serve(listener, tls, move |req| server.clone().handle(req)).await
 }
 
 #[tokio::main]

@@ -11,7 +11,7 @@ use crate::http::{self, ACCEPT_JSON};
 use crate::printers::tabwriter::align_with;
 use serde_json::Value;
 
-const REVISION: &str = "deployment.kubernetes.io/revision";
+pub const REVISION: &str = "deployment.kubernetes.io/revision";
 const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
 
 /// One revision: its number, pod template and the object that holds it.
@@ -23,16 +23,10 @@ pub struct Revision {
 
 /// The revisions of `obj`, oldest first.
 pub async fn revisions(s: &Session, r: &Resource, obj: &Value) -> Result<Vec<Revision>, CmdError> {
-    let kind = obj["kind"].as_str().unwrap_or_default();
     let collection = match r.name.as_str() {
         "deployments" => "replicasets",
         "daemonsets" | "statefulsets" => "controllerrevisions",
-        _ => {
-            return Err(CmdError::msg(format!(
-                "error retrieving history for \"{kind}\", no visitor method exists for {{{} {kind}}}",
-                r.group
-            )));
-        }
+        _ => return Err(super::no_visitor("history", r, obj)),
     };
     let ns = obj["metadata"]["namespace"].as_str().unwrap_or_default();
     let uid = &obj["metadata"]["uid"];

@@ -18,8 +18,6 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-const REVISION: &str = "deployment.kubernetes.io/revision";
-
 #[derive(Args, Debug)]
 pub struct RolloutArgs {
     #[command(subcommand)]
@@ -78,11 +76,13 @@ fn quoted(r: &Resource, obj: &Value) -> String {
     )
 }
 
-fn require_deployment(r: &Resource, obj: &Value, what: &str) -> Result<(), CmdError> {
-    if r.group == "apps" && r.name == "deployments" {
-        return Ok(());
-    }
-    Err(CmdError::msg(format!("{} {what} is not supported", quoted(r, obj))))
+/// upstream's refusal of a kind without a history viewer or rollbacker.
+fn no_visitor(what: &str, r: &Resource, obj: &Value) -> CmdError {
+    let kind = obj["kind"].as_str().unwrap_or_default();
+    CmdError::msg(format!(
+        "error retrieving {what} for \"{kind}\", no visitor method exists for {{{} {kind}}}",
+        r.group
+    ))
 }
 
 pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32, CmdError> {
@@ -155,69 +155,15 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs, out: &mut Output) -> Result<i32
                 let name = super::get::object_name(obj);
                 out.stdout.push_str(&history::view(&name, &revisions, *revision)?);
             }
-            RolloutCommand::Undo { to_revision, .. } if r.name != "deployments" || r.group != "apps" => {
-                if !(r.group == "apps" && matches!(r.name.as_str(), "daemonsets" | "statefulsets")) {
-                    let kind = obj["kind"].as_str().unwrap_or_default();
-                    return Err(CmdError::msg(format!(
-                        "error retrieving rollbacker for \"{kind}\", no visitor method exists for {{{} {kind}}}",
-                        r.group
-                    )));
-                }
-                let output = t.w.output.as_deref();
-                undo::controller_revision(&s, r, obj, *to_revision, dry_run, output, out).await?;
-            }
             RolloutCommand::Undo { to_revision, .. } => {
-                require_deployment(r, obj, "undo")?;
-                if obj["spec"]["paused"] == true {
-                    return Err(CmdError::msg(
-                        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again",
-                    ));
+                let output = t.w.output.as_deref();
+                match (r.group.as_str(), r.name.as_str()) {
+                    ("apps", "deployments") => undo::deployment(&s, r, obj, *to_revision, dry_run, output, out).await?,
+                    ("apps", "daemonsets" | "statefulsets") => {
+                        undo::controller_revision(&s, r, obj, *to_revision, dry_run, output, out).await?
+                    }
+                    _ => return Err(no_visitor("rollbacker", r, obj)),
                 }
-                let history: Vec<(i64, Value)> = history::revisions(&s, r, obj)
-                    .await?
-                    .into_iter()
-                    .map(|h| (h.number, h.holder))
-                    .collect();
-                let current = obj["metadata"]["annotations"][REVISION]
-                    .as_str()
-                    .and_then(|v| v.parse::<i64>().ok());
-                let target = if *to_revision > 0 {
-                    history.iter().find(|(rev, _)| rev == to_revision)
-                } else {
-                    history.iter().rev().find(|(rev, _)| Some(*rev) != current)
-                };
-                let Some((_, rs)) = target else {
-                    return Err(CmdError::msg(if *to_revision > 0 {
-                        format!("unable to find specified revision {to_revision} in history")
-                    } else {
-                        "no rollout history found for deployment \"".to_string()
-                            + obj["metadata"]["name"].as_str().unwrap_or_default()
-                            + "\""
-                    }));
-                };
-                let mut template = rs["spec"]["template"].clone();
-                if let Some(labels) = template["metadata"]["labels"].as_object_mut() {
-                    labels.remove("pod-template-hash");
-                }
-                let mut current_template = obj["spec"]["template"].clone();
-                if let Some(labels) = current_template["metadata"]["labels"].as_object_mut() {
-                    labels.remove("pod-template-hash");
-                }
-                if template == current_template {
-                    write::report(
-                        out,
-                        obj,
-                        "skipped rollback (current template already matches revision)",
-                        dry_run,
-                        t.w.output.as_deref(),
-                    );
-                    continue;
-                }
-                let body = json!({"spec": {"template": template}});
-                // The whole template replaces the current one (a JSON merge patch would merge maps).
-                let ops = json!([{"op": "replace", "path": "/spec/template", "value": body["spec"]["template"]}]);
-                let written = write::patch(&s, r, obj, None, write::JSON_PATCH, &ops, dry_run).await?;
-                write::report(out, &written, "rolled back", dry_run, t.w.output.as_deref());
             }
             RolloutCommand::Status { watch, timeout, .. } => {
                 if !(r.group == "apps" && matches!(r.name.as_str(), "deployments" | "daemonsets" | "statefulsets")) {

@@ -1,8 +1,9 @@
-//! `rollout undo` of a DaemonSet or StatefulSet (upstream's DaemonSetRollbacker and
-//! StatefulSetRollbacker): the chosen ControllerRevision's data, a patch that replaces the
-//! pod template, is sent as a strategic merge patch.
+//! `rollout undo`: a Deployment gets the pod template of the chosen ReplicaSet (upstream's
+//! DeploymentRollbacker); a DaemonSet or StatefulSet gets the chosen ControllerRevision's
+//! data, a patch that replaces the pod template, as a strategic merge patch (its
+//! DaemonSetRollbacker and StatefulSetRollbacker).
 
-use super::history::{self, Revision};
+use super::history::{self, REVISION, Revision};
 use crate::Output;
 use crate::cmd::Session;
 use crate::cmd::describe::PrefixWriter;
@@ -33,6 +34,62 @@ fn current_patch(obj: &Value) -> Value {
     json!({"spec": {"template": template}})
 }
 
+/// A Deployment back to `to_revision`, or to the newest revision that is not current.
+pub async fn deployment(
+    s: &Session,
+    r: &Resource,
+    obj: &Value,
+    to_revision: i64,
+    dry_run: DryRun,
+    output: Option<&str>,
+    out: &mut Output,
+) -> Result<(), CmdError> {
+    if obj["spec"]["paused"] == true {
+        return Err(CmdError::msg(
+            "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again",
+        ));
+    }
+    let revisions = history::revisions(s, r, obj).await?;
+    let current = obj["metadata"]["annotations"][REVISION]
+        .as_str()
+        .and_then(|v| v.parse::<i64>().ok());
+    let target = if to_revision > 0 {
+        revisions.iter().find(|h| h.number == to_revision)
+    } else {
+        revisions.iter().rev().find(|h| Some(h.number) != current)
+    };
+    let Some(target) = target else {
+        return Err(CmdError::msg(if to_revision > 0 {
+            format!("unable to find specified revision {to_revision} in history")
+        } else {
+            format!(
+                "no rollout history found for deployment {:?}",
+                obj["metadata"]["name"].as_str().unwrap_or_default()
+            )
+        }));
+    };
+    // ReplicaSets carry the pod-template-hash label their Deployment's template lacks.
+    let without_hash = |t: &Value| {
+        let mut t = t.clone();
+        if let Some(labels) = t["metadata"]["labels"].as_object_mut() {
+            labels.remove("pod-template-hash");
+        }
+        t
+    };
+    let template = without_hash(&target.template);
+    if template == without_hash(&obj["spec"]["template"]) {
+        let msg = "skipped rollback (current template already matches revision)";
+        write::report(out, obj, msg, dry_run, output);
+        return Ok(());
+    }
+    // The whole template replaces the current one (a merge patch would merge maps).
+    let ops = json!([{"op": "replace", "path": "/spec/template", "value": template}]);
+    let written = write::patch(s, r, obj, None, write::JSON_PATCH, &ops, dry_run).await?;
+    write::report(out, &written, "rolled back", dry_run, output);
+    Ok(())
+}
+
+/// A DaemonSet or StatefulSet back to `to_revision`, or to the revision before the latest.
 pub async fn controller_revision(
     s: &Session,
     r: &Resource,
